@@ -1,0 +1,69 @@
+from django.contrib import admin
+
+from .models import KPQ, ActionPlan, Ambition, DeliveryPlan, DeliveryPlanAmbition, ForwardPlanItem, PriorityArea
+
+
+class KPQInline(admin.TabularInline):
+    model = KPQ
+    extra = 0
+
+
+@admin.register(Ambition)
+class AmbitionAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "short_name"]
+    search_fields = ["title", "statement", "vision"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [KPQInline]
+
+
+@admin.register(KPQ)
+class KPQAdmin(admin.ModelAdmin):
+    list_display = ["code", "text", "ambition"]
+    list_filter = ["ambition"]
+    search_fields = ["text"]
+    list_select_related = ["ambition"]
+
+
+class DeliveryPlanAmbitionInline(admin.TabularInline):
+    model = DeliveryPlanAmbition
+    extra = 0
+
+
+@admin.register(DeliveryPlan)
+class DeliveryPlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "group", "owner_name", "in_development", "order"]
+    list_filter = ["group", "ambitions", "ambition_links__is_primary", "in_development", "owner"]
+    search_fields = ["name", "title", "owner_name"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["owner"]
+    inlines = [DeliveryPlanAmbitionInline]
+
+
+class PriorityAreaInline(admin.StackedInline):
+    model = PriorityArea
+    extra = 0
+    max_num = ActionPlan.MAX_PRIORITY_AREAS
+
+
+@admin.register(ActionPlan)
+class ActionPlanAdmin(admin.ModelAdmin):
+    list_display = ["board", "year", "title", "status", "agreed_on"]
+    list_filter = ["board", "year", "status"]
+    search_fields = ["title", "priority_areas__title"]
+    inlines = [PriorityAreaInline]
+
+
+@admin.register(PriorityArea)
+class PriorityAreaAdmin(admin.ModelAdmin):
+    list_display = ["title", "number", "action_plan", "lead"]
+    list_filter = ["action_plan__board", "action_plan__year"]
+    search_fields = ["title", "description", "lead"]
+    filter_horizontal = ["kpqs"]
+
+
+@admin.register(ForwardPlanItem)
+class ForwardPlanItemAdmin(admin.ModelAdmin):
+    list_display = ["meeting_date", "title", "board", "kind", "status"]
+    list_filter = ["board", "kind", "status"]
+    search_fields = ["title", "description", "lead"]
+    date_hierarchy = "meeting_date"

@@ -1,0 +1,55 @@
+"""Public pages of the framework: what Kent is aiming for and who is doing it.
+
+Everything here is published information (Annex 1: "performance management reports and
+information should be made publicly available"), so anyone may read it without signing in.
+Personal contact data is never shown on these pages.
+"""
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from ambitions.selectors import ambition_list, delivery_plan_list
+from partnerships.models import Board
+from partnerships.selectors import board_detail, board_list, partnership_list
+
+
+@require_GET
+def home(request):
+    """Who may see it: anyone."""
+    return render(request, "kentforum/home.html", {"ambitions": ambition_list(), "boards": board_list()})
+
+
+@require_GET
+def delivery_plans(request):
+    """Who may see it: anyone."""
+    return render(request, "kentforum/delivery_plans.html", {"plans": delivery_plan_list()})
+
+
+@require_GET
+def board(request, slug: str):
+    """Who may see it: anyone. Members are listed by name and the organisation they represent only."""
+    try:
+        the_board = board_detail(slug)
+    except Board.DoesNotExist as exc:
+        raise Http404("No such board") from exc
+    return render(request, "kentforum/board.html", {"board": the_board})
+
+
+@require_GET
+def partnerships(request):
+    """Who may see it: anyone."""
+    return render(request, "kentforum/partnerships.html", {"partnerships": partnership_list()})
+
+
+@require_GET
+def healthz(request):
+    """Who may see it: anyone (load balancers). Reports whether the database answers."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except Exception:  # noqa: BLE001 - any failure means unhealthy
+        database = "unavailable"
+    status = 200 if database == "ok" else 503
+    return JsonResponse({"database": database}, status=status)

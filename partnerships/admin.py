@@ -1,0 +1,60 @@
+from django.contrib import admin
+
+from .models import Board, BoardMembership, OfficerGroup, Organisation, Person, StrategicPartnership
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "sector", "tier", "locality"]
+    list_filter = ["sector", "tier"]
+    search_fields = ["name", "short_name"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["locality"]
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation", "job_title"]
+    list_filter = ["organisation__tier", "organisation"]
+    search_fields = ["name", "job_title", "organisation__name", "email"]
+    autocomplete_fields = ["organisation", "user"]
+
+
+class BoardMembershipInline(admin.TabularInline):
+    model = BoardMembership
+    extra = 0
+    autocomplete_fields = ["person", "organisation"]
+
+
+@admin.register(Board)
+class BoardAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "ambition", "locality", "accountable_to"]
+    list_filter = ["kind"]
+    search_fields = ["name", "roles"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["ambition", "locality", "accountable_to"]
+    inlines = [BoardMembershipInline]
+
+
+@admin.register(BoardMembership)
+class BoardMembershipAdmin(admin.ModelAdmin):
+    list_display = ["person", "board", "role", "category", "organisation", "is_core", "end_date"]
+    list_filter = ["board__kind", "board", "role", "category", "organisation__tier", "is_core"]
+    search_fields = ["person__name", "board__name", "organisation__name", "note"]
+    autocomplete_fields = ["board", "person", "organisation"]
+
+
+@admin.register(StrategicPartnership)
+class StrategicPartnershipAdmin(admin.ModelAdmin):
+    list_display = ["name", "lead_board", "is_required", "order"]
+    list_filter = ["is_required", "lead_board", "supported_boards"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["supported_boards"]
+
+
+@admin.register(OfficerGroup)
+class OfficerGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "section", "chair", "meeting_frequency", "county_members", "district_members", "other_members"]
+    list_filter = ["section", "board", "locality", "county_members", "district_members", "other_members"]
+    search_fields = ["name", "chair", "comment"]

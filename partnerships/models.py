@@ -1,0 +1,300 @@
+"""Who is who in the Kent Forum partnership: partner organisations, people, boards and
+their memberships, strategic partnerships and officer groups."""
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from kentforum.models import TimeStampedModel
+
+
+class Organisation(TimeStampedModel):
+    """A partner organisation: a council, Kent Police, Kent Fire and Rescue, an NHS body, a
+    voluntary-sector umbrella, an agency. Its tier (county, district) matters for the
+    chair/vice-chair rule of the Ambition Boards; a district council is tied to its locality."""
+
+    class Sector(models.TextChoices):
+        LOCAL_GOVERNMENT = "local_government", "Local government"
+        POLICE = "police", "Police"
+        FIRE = "fire", "Fire and rescue"
+        HEALTH = "health", "Health"
+        PROBATION = "probation", "Probation and criminal justice"
+        ENVIRONMENT = "environment", "Environment"
+        EDUCATION = "education", "Education and skills"
+        ECONOMY = "economy", "Economy and business"
+        VOLUNTARY = "voluntary", "Voluntary and community sector"
+        OTHER_PUBLIC = "other_public", "Other public sector"
+
+    class Tier(models.TextChoices):
+        COUNTY = "county", "County"
+        DISTRICT = "district", "District"
+        UNITARY = "unitary", "Unitary"
+        PARISH = "parish", "Parish and town"
+        NONE = "none", "Not local government"
+
+    name = models.CharField(max_length=200, unique=True)
+    short_name = models.CharField(max_length=60, blank=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    sector = models.CharField(max_length=20, choices=Sector.choices)
+    tier = models.CharField(max_length=10, choices=Tier.choices, default=Tier.NONE)
+    locality = models.ForeignKey(
+        "localities.Locality", on_delete=models.PROTECT, null=True, blank=True, related_name="organisations",
+        help_text="For a council: the area it serves.",
+    )
+    website = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(TimeStampedModel):
+    """Someone who sits on a board or leads work: a council leader, a cabinet member, a chief
+    executive, an officer. Contact details are personal data and are shown only to signed-in staff."""
+
+    name = models.CharField(max_length=200)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="people")
+    job_title = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="person"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+        constraints = [models.UniqueConstraint(fields=["name", "organisation"], name="unique_person_per_organisation")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organisation.short_name or self.organisation.name})"
+
+
+class Board(TimeStampedModel):
+    """A body of the Kent Forum structure (Diagram 2 of the Vision for Kent).
+
+    The Kent Forum (the leaders, non-decision making), Joint Kent Chiefs (the chief executives'
+    executive group), three Ambition Boards (one per Countywide Ambition, accountable to the Forum)
+    and twelve Locality Boards (one per district, advisory)."""
+
+    class Kind(models.TextChoices):
+        FORUM = "forum", "Kent Forum"
+        JOINT_CHIEFS = "joint_chiefs", "Joint Kent Chiefs"
+        AMBITION = "ambition", "Ambition Board"
+        LOCALITY = "locality", "Locality Board"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    ambition = models.OneToOneField(
+        "ambitions.Ambition", on_delete=models.PROTECT, null=True, blank=True, related_name="board"
+    )
+    locality = models.OneToOneField(
+        "localities.Locality", on_delete=models.PROTECT, null=True, blank=True, related_name="board"
+    )
+    accountable_to = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="accountable_boards"
+    )
+    roles = models.TextField(blank=True, help_text="The board's roles, one per line (Diagram 2).")
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(kind="ambition", ambition__isnull=False) | ~models.Q(kind="ambition")),
+                name="ambition_board_has_ambition",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(kind="locality", locality__isnull=False) | ~models.Q(kind="locality")),
+                name="locality_board_has_locality",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(kind="ambition") | models.Q(ambition__isnull=True)),
+                name="only_ambition_boards_have_ambition",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(kind="locality") | models.Q(locality__isnull=True)),
+                name="only_locality_boards_have_locality",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.AMBITION and not self.ambition_id:
+            raise ValidationError({"ambition": "An Ambition Board serves one of the three ambitions."})
+        if self.kind == self.Kind.LOCALITY and not self.locality_id:
+            raise ValidationError({"locality": "A Locality Board serves one district."})
+        if self.kind != self.Kind.AMBITION and self.ambition_id:
+            raise ValidationError({"ambition": "Only an Ambition Board is tied to an ambition."})
+        if self.kind != self.Kind.LOCALITY and self.locality_id:
+            raise ValidationError({"locality": "Only a Locality Board is tied to a locality."})
+        if self.locality_id and self.locality.kind != "district":
+            raise ValidationError({"locality": "A Locality Board serves a district, not the county area."})
+
+
+class BoardMembership(TimeStampedModel):
+    """A person's seat on a board: their role (chair, vice-chair, member), the category of seat
+    the terms of reference define (e.g. KCC Cabinet Member, District Chief Executive), and the
+    organisation they represent, whose tier decides the chair/vice-chair rule."""
+
+    class Role(models.TextChoices):
+        CHAIR = "chair", "Chair"
+        VICE_CHAIR = "vice_chair", "Vice-Chair"
+        MEMBER = "member", "Member"
+
+    class Category(models.TextChoices):
+        KCC_LEADER = "kcc_leader", "Leader of Kent County Council"
+        KCC_CABINET_MEMBER = "kcc_cabinet_member", "KCC Cabinet Member"
+        DISTRICT_LEADER = "district_leader", "District Council Leader"
+        FIRE_CHAIRMAN = "fire_chairman", "Chairman of Kent Fire and Rescue"
+        KCC_CMT = "kcc_cmt", "KCC Corporate Management Team representative"
+        DISTRICT_CHIEF_EXECUTIVE = "district_chief_executive", "District Council Chief Executive"
+        FIRE_CHIEF_EXECUTIVE = "fire_chief_executive", "Chief Executive of Kent Fire and Rescue"
+        CO_OPTED = "co_opted", "Invited member"
+        OTHER = "other", "Other"
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="board_seats", help_text="The organisation represented."
+    )
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.MEMBER)
+    category = models.CharField(max_length=30, choices=Category.choices, default=Category.OTHER)
+    is_core = models.BooleanField(default=True, help_text="Core member under the terms of reference.")
+    note = models.CharField(max_length=200, blank=True, help_text="e.g. 'primary' or 'support' Cabinet Member.")
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["board", "role", "person__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["board", "person"], condition=models.Q(end_date__isnull=True), name="one_current_seat_per_person"
+            ),
+            models.UniqueConstraint(
+                fields=["board"], condition=models.Q(role="chair", end_date__isnull=True), name="one_current_chair"
+            ),
+            models.UniqueConstraint(
+                fields=["board"], condition=models.Q(role="vice_chair", end_date__isnull=True), name="one_current_vice_chair"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True)
+                | models.Q(start_date__isnull=True)
+                | models.Q(end_date__gte=models.F("start_date")),
+                name="membership_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name}: {self.get_role_display()} of {self.board}"
+
+    def clean(self) -> None:
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "A membership cannot end before it starts."})
+        if not self.board_id or not self.organisation_id:
+            return
+        if self.board.kind == Board.Kind.AMBITION and self.role in (self.Role.CHAIR, self.Role.VICE_CHAIR):
+            self._check_chair_tiers()
+
+    def _check_chair_tiers(self) -> None:
+        """Ambition Board terms of reference, para 12: the Chair and Vice-Chair come from different
+        tiers of local government, one county and one district."""
+        local_tiers = {Organisation.Tier.COUNTY, Organisation.Tier.DISTRICT}
+        tier = self.organisation.tier
+        if tier not in local_tiers:
+            raise ValidationError(
+                {"organisation": "An Ambition Board's Chair and Vice-Chair represent the county or a district council."}
+            )
+        other_role = self.Role.VICE_CHAIR if self.role == self.Role.CHAIR else self.Role.CHAIR
+        other = (
+            BoardMembership.objects.filter(board_id=self.board_id, role=other_role, end_date__isnull=True)
+            .exclude(pk=self.pk)
+            .select_related("organisation")
+            .first()
+        )
+        if other is not None and other.organisation.tier == tier:
+            raise ValidationError(
+                {
+                    "role": (
+                        f"The Chair and Vice-Chair of an Ambition Board must come from different tiers; "
+                        f"the {other.get_role_display()} ({other.person.name}) already represents the "
+                        f"{other.organisation.get_tier_display().lower()} tier."
+                    )
+                }
+            )
+
+
+class StrategicPartnership(TimeStampedModel):
+    """A strategic partnership aligned to the Ambition Boards (briefing pack, appendix 4.4): one of
+    the 15 "required" partnerships has a lead Ambition Board and the boards it supports."""
+
+    name = models.CharField(max_length=250, unique=True)
+    slug = models.SlugField(max_length=250, unique=True)
+    is_required = models.BooleanField(default=True, help_text="One of the 15 partnerships required by the Ambition Boards.")
+    lead_board = models.ForeignKey(
+        Board, on_delete=models.PROTECT, related_name="led_partnerships", limit_choices_to={"kind": "ambition"}
+    )
+    supported_boards = models.ManyToManyField(
+        Board, related_name="supporting_partnerships", blank=True, limit_choices_to={"kind": "ambition"}
+    )
+    description = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.lead_board_id and self.lead_board.kind != Board.Kind.AMBITION:
+            raise ValidationError({"lead_board": "A strategic partnership is led by an Ambition Board."})
+
+
+class OfficerGroup(TimeStampedModel):
+    """A group of officers across Kent (briefing pack, appendix 4.11): who it draws members from
+    (county, district, other), its chair or lead, and how often it meets."""
+
+    class Section(models.TextChoices):
+        AMBITION_BOARD_1 = "ambition_board_1", "Ambition Board 1: To Grow The Economy"
+        AMBITION_BOARD_2 = "ambition_board_2", "Ambition Board 2: To Tackle Disadvantage"
+        AMBITION_BOARD_3 = "ambition_board_3", "Ambition Board 3: To Put Citizens In Control"
+        BACK_OFFICE = "back_office", "Back Office / Support Groups"
+        LOCALITY = "locality", "Locality Specific Groups"
+
+    name = models.CharField(max_length=250)
+    section = models.CharField(max_length=20, choices=Section.choices)
+    board = models.ForeignKey(Board, on_delete=models.SET_NULL, null=True, blank=True, related_name="officer_groups")
+    locality = models.ForeignKey(
+        "localities.Locality", on_delete=models.SET_NULL, null=True, blank=True, related_name="officer_groups"
+    )
+    county_members = models.BooleanField("county council members", default=False)
+    district_members = models.BooleanField("district council members", default=False)
+    other_members = models.BooleanField("other members", default=False)
+    chair = models.CharField("chair / lead", max_length=250, blank=True)
+    meeting_frequency = models.CharField(max_length=120, blank=True)
+    comment = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order"]
+        constraints = [models.UniqueConstraint(fields=["section", "name"], name="unique_officer_group_per_section")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def membership_display(self) -> str:
+        parts = [
+            label
+            for flag, label in (
+                (self.county_members, "county"),
+                (self.district_members, "district"),
+                (self.other_members, "other"),
+            )
+            if flag
+        ]
+        return ", ".join(parts) or "not stated"

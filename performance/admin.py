@@ -1,0 +1,111 @@
+from django.contrib import admin
+
+from .models import (
+    BreakdownCategory,
+    BreakdownDimension,
+    Indicator,
+    IndicatorReturn,
+    IndicatorTarget,
+    Milestone,
+    MilestoneReturn,
+    ReportingPeriod,
+    Study,
+)
+
+
+class BreakdownCategoryInline(admin.TabularInline):
+    model = BreakdownCategory
+    extra = 0
+
+
+@admin.register(BreakdownDimension)
+class BreakdownDimensionAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+    inlines = [BreakdownCategoryInline]
+
+
+@admin.register(BreakdownCategory)
+class BreakdownCategoryAdmin(admin.ModelAdmin):
+    list_display = ["label", "dimension", "code", "order"]
+    list_filter = ["dimension"]
+    search_fields = ["label", "code"]
+
+
+@admin.register(ReportingPeriod)
+class ReportingPeriodAdmin(admin.ModelAdmin):
+    list_display = ["label", "kind", "start", "end", "deadline", "status"]
+    list_filter = ["kind", "status"]
+    search_fields = ["label"]
+    date_hierarchy = "start"
+
+
+class IndicatorTargetInline(admin.TabularInline):
+    model = IndicatorTarget
+    extra = 0
+    autocomplete_fields = ["period", "locality"]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "unit", "polarity", "aggregation", "frequency", "data_owner", "is_active"]
+    list_filter = ["unit", "polarity", "aggregation", "frequency", "reporting_level", "ambitions", "kpqs", "is_active", "is_demo"]
+    search_fields = ["code", "name", "definition", "ni_reference", "source"]
+    autocomplete_fields = ["data_owner", "baseline_period"]
+    filter_horizontal = ["kpqs", "ambitions", "breakdown_dimensions"]
+    inlines = [IndicatorTargetInline]
+
+
+@admin.register(IndicatorTarget)
+class IndicatorTargetAdmin(admin.ModelAdmin):
+    list_display = ["indicator", "period", "locality", "target", "tolerance_percent"]
+    list_filter = ["period", "locality"]
+    search_fields = ["indicator__code", "indicator__name"]
+    autocomplete_fields = ["indicator", "period", "locality"]
+
+
+class ReadOnlyReturnAdmin(admin.ModelAdmin):
+    """Returns change only through the return workflow (services), which keeps versions and
+    the audit trail; the admin shows them but does not edit them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IndicatorReturn)
+class IndicatorReturnAdmin(ReadOnlyReturnAdmin):
+    list_display = ["indicator", "locality", "period", "breakdown", "value", "state", "version", "updated_at"]
+    list_filter = ["state", "period", "locality", "indicator__ambitions"]
+    search_fields = ["indicator__code", "indicator__name", "locality__name", "organisation__name"]
+    list_select_related = ["indicator", "locality", "period", "breakdown"]
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(admin.ModelAdmin):
+    list_display = ["title", "delivery_plan", "priority_area", "owner", "due_date"]
+    list_filter = ["delivery_plan", "owner", "is_demo"]
+    search_fields = ["title", "description", "lead_officer"]
+    autocomplete_fields = ["delivery_plan", "owner"]
+    filter_horizontal = ["kpqs"]
+
+
+@admin.register(MilestoneReturn)
+class MilestoneReturnAdmin(ReadOnlyReturnAdmin):
+    list_display = ["milestone", "period", "status", "percent_complete", "state", "version"]
+    list_filter = ["state", "status", "period"]
+    search_fields = ["milestone__title", "organisation__name"]
+    list_select_related = ["milestone", "period"]
+
+
+@admin.register(Study)
+class StudyAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "commissioned_by", "published_on"]
+    list_filter = ["kind", "ambitions", "is_demo"]
+    search_fields = ["title", "summary", "findings"]
+    filter_horizontal = ["ambitions", "kpqs"]
