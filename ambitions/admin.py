@@ -39,6 +39,16 @@ class DeliveryPlanAdmin(admin.ModelAdmin):
     inlines = [DeliveryPlanAmbitionInline]
 
 
+@admin.register(DeliveryPlanAmbition)
+class DeliveryPlanAmbitionAdmin(admin.ModelAdmin):
+    """Which plans serve which ambition: filter by ambition and primary to see an ambition's plans."""
+
+    list_display = ["plan", "ambition", "is_primary"]
+    list_filter = ["ambition", "is_primary", "plan__group"]
+    search_fields = ["plan__name", "plan__owner_name"]
+    list_select_related = ["plan", "ambition"]
+
+
 class PriorityAreaInline(admin.StackedInline):
     model = PriorityArea
     extra = 0

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
-from .models import Board, BoardMembership, OfficerGroup, Organisation, Person, StrategicPartnership
+from .models import Board, BoardMembership, OfficerGroup, Organisation, Person, StrategicPartnership, chair_tier_errors
 
 
 @admin.register(Organisation)
@@ -20,8 +22,38 @@ class PersonAdmin(admin.ModelAdmin):
     autocomplete_fields = ["organisation", "user"]
 
 
+class BoardMembershipFormSet(BaseInlineFormSet):
+    """Checks the board's chair rule across all the seats edited at once: each form alone cannot
+    see that another form is making someone else Chair or Vice-Chair in the same save."""
+
+    def clean(self):
+        super().clean()
+        if self.instance.kind != Board.Kind.AMBITION:
+            return
+        offices: dict[str, Organisation] = {}
+        edited = set()
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data:
+                continue
+            if form.instance.pk:
+                edited.add(form.instance.pk)
+            data = form.cleaned_data
+            if data.get("DELETE") or data.get("end_date"):
+                continue
+            if data.get("role") in (BoardMembership.Role.CHAIR, BoardMembership.Role.VICE_CHAIR):
+                offices[data["role"]] = data.get("organisation")
+        for seat in self.instance.memberships.filter(end_date__isnull=True, role__in=["chair", "vice_chair"]).exclude(
+            pk__in=edited
+        ):
+            offices.setdefault(seat.role, seat.organisation)
+        errors = chair_tier_errors(chair=offices.get("chair"), vice_chair=offices.get("vice_chair"))
+        if errors:
+            raise ValidationError(list(errors.values()))
+
+
 class BoardMembershipInline(admin.TabularInline):
     model = BoardMembership
+    formset = BoardMembershipFormSet
     extra = 0
     autocomplete_fields = ["person", "organisation"]
 

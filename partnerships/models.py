@@ -71,6 +71,27 @@ class Person(TimeStampedModel):
         return f"{self.name} ({self.organisation.short_name or self.organisation.name})"
 
 
+LOCAL_GOVERNMENT_TIERS = ("county", "district")
+
+
+def chair_tier_errors(*, chair: "Organisation | None", vice_chair: "Organisation | None") -> dict[str, str]:
+    """Ambition Board terms of reference, para 12: the Chair and Vice-Chair come from different
+    tiers of local government, one county and one district. Returns field errors, empty if fine."""
+    errors: dict[str, str] = {}
+    for office, organisation in (("Chair", chair), ("Vice-Chair", vice_chair)):
+        if organisation is not None and organisation.tier not in LOCAL_GOVERNMENT_TIERS:
+            errors["organisation"] = (
+                f"An Ambition Board's {office} represents the county or a district council, "
+                f"not {organisation.name}."
+            )
+    if not errors and chair is not None and vice_chair is not None and chair.tier == vice_chair.tier:
+        errors["role"] = (
+            "The Chair and Vice-Chair of an Ambition Board must come from different tiers "
+            f"(one county, one district); both represent the {chair.get_tier_display().lower()} tier."
+        )
+    return errors
+
+
 class Board(TimeStampedModel):
     """A body of the Kent Forum structure (Diagram 2 of the Vision for Kent).
 
@@ -200,14 +221,6 @@ class BoardMembership(TimeStampedModel):
             self._check_chair_tiers()
 
     def _check_chair_tiers(self) -> None:
-        """Ambition Board terms of reference, para 12: the Chair and Vice-Chair come from different
-        tiers of local government, one county and one district."""
-        local_tiers = {Organisation.Tier.COUNTY, Organisation.Tier.DISTRICT}
-        tier = self.organisation.tier
-        if tier not in local_tiers:
-            raise ValidationError(
-                {"organisation": "An Ambition Board's Chair and Vice-Chair represent the county or a district council."}
-            )
         other_role = self.Role.VICE_CHAIR if self.role == self.Role.CHAIR else self.Role.CHAIR
         other = (
             BoardMembership.objects.filter(board_id=self.board_id, role=other_role, end_date__isnull=True)
@@ -215,16 +228,13 @@ class BoardMembership(TimeStampedModel):
             .select_related("organisation")
             .first()
         )
-        if other is not None and other.organisation.tier == tier:
-            raise ValidationError(
-                {
-                    "role": (
-                        f"The Chair and Vice-Chair of an Ambition Board must come from different tiers; "
-                        f"the {other.get_role_display()} ({other.person.name}) already represents the "
-                        f"{other.organisation.get_tier_display().lower()} tier."
-                    )
-                }
-            )
+        other_organisation = other.organisation if other else None
+        if self.role == self.Role.CHAIR:
+            errors = chair_tier_errors(chair=self.organisation, vice_chair=other_organisation)
+        else:
+            errors = chair_tier_errors(chair=other_organisation, vice_chair=self.organisation)
+        if errors:
+            raise ValidationError(errors)
 
 
 class StrategicPartnership(TimeStampedModel):

@@ -144,14 +144,28 @@ def check_indicator_figures(ret: IndicatorReturn) -> None:
         raise ValidationError(errors)
 
 
+# Related objects arrive as instances and uniqueness is settled by the lookup (and the database's
+# constraints under a race), so validation skips the per-field existence queries.
+RELATION_FIELDS = ("indicator", "locality", "period", "breakdown", "organisation", "milestone", "submitted_by", "decided_by")
+
+
+def _validate(ret) -> None:
+    ret.full_clean(exclude=RELATION_FIELDS, validate_unique=False, validate_constraints=False)
+
+
 def _bump(model, ret, *, expected_version: int, fields: dict) -> None:
-    """Write ``fields`` only if the stored version is still ``expected_version``."""
+    """Write ``fields`` only if the stored version is still ``expected_version``, in one
+    conditional UPDATE; otherwise raise StaleReturnError with what is stored now."""
+    now = timezone.now()
     updated = model.objects.filter(pk=ret.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=timezone.now(), **fields
+        version=F("version") + 1, updated_at=now, **fields
     )
     if not updated:
         raise StaleReturnError(model.objects.get(pk=ret.pk))
-    ret.refresh_from_db()
+    for name, value in fields.items():
+        setattr(ret, name, value)
+    ret.version = expected_version + 1
+    ret.updated_at = now
 
 
 @transaction.atomic
@@ -179,7 +193,7 @@ def indicator_return_save(
             indicator=indicator, locality=locality, period=period, breakdown=breakdown, organisation=organisation
         )
         _apply_figures(ret, figures)
-        ret.full_clean()
+        _validate(ret)
         ret.save()
         return ret
     if ret.state in (WorkflowState.APPROVED,):
@@ -188,7 +202,7 @@ def indicator_return_save(
         raise StaleReturnError(ret)
     _apply_figures(ret, figures)
     ret.state = WorkflowState.DRAFT
-    ret.full_clean()
+    _validate(ret)
     _bump(
         IndicatorReturn, ret, expected_version=expected_version,
         fields={
@@ -267,7 +281,7 @@ def milestone_return_save(
     }
     if ret is None:
         ret = MilestoneReturn(milestone=milestone, period=period, organisation=organisation, **fields)
-        ret.full_clean()
+        _validate(ret)
         ret.save()
         return ret
     if ret.state == WorkflowState.APPROVED:
@@ -277,14 +291,15 @@ def milestone_return_save(
     for name, value in fields.items():
         setattr(ret, name, value)
     ret.state = WorkflowState.DRAFT
-    ret.full_clean()
+    _validate(ret)
     _bump(MilestoneReturn, ret, expected_version=expected_version, fields={**fields, "state": WorkflowState.DRAFT})
     return ret
 
 
 @transaction.atomic
 def milestone_return_submit(*, ret: MilestoneReturn, expected_version: int, user=None, at: datetime | None = None) -> MilestoneReturn:
-    ret.full_clean()
+    """Submit a draft or returned milestone return for approval."""
+    _validate(ret)
     _transition(
         MilestoneReturn, ret, allowed_from={WorkflowState.DRAFT, WorkflowState.RETURNED}, to=WorkflowState.SUBMITTED,
         expected_version=expected_version,

@@ -1,0 +1,32 @@
+"""Shared fixtures. The Kent framework is loaded once per test session into the test
+database (through the real loader); each test runs in a transaction that is rolled back."""
+import os
+
+import pytest
+from django.db import connection
+
+from kentforum.loaders.framework import framework_load
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        framework_load()
+
+
+@pytest.fixture
+def reload_framework_after(django_db_blocker):
+    """For transactional tests, which empty the database when they end: put the framework back."""
+    yield
+    with django_db_blocker.unblock():
+        framework_load()
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+requires_postgres = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs DATABASE_URL pointing at PostgreSQL"
+)
+requires_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL")
