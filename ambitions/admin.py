@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import KPQ, ActionPlan, Ambition, DeliveryPlan, DeliveryPlanAmbition, ForwardPlanItem, PriorityArea
+from .models import (
+    KPQ,
+    ActionPlan,
+    Ambition,
+    DeliveryPlan,
+    DeliveryPlanAmbition,
+    ForwardPlanItem,
+    PriorityArea,
+)
 
 
 class KPQInline(admin.TabularInline):

@@ -13,6 +13,5 @@ urlpatterns = [
     path("delivery-plans/", views.delivery_plans, name="delivery-plans"),
     path("partnerships/", views.partnerships, name="partnerships"),
     path("boards/<slug:slug>/", views.board, name="board"),
-    path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -4,8 +4,7 @@ Everything here is published information (Annex 1: "performance management repor
 information should be made publicly available"), so anyone may read it without signing in.
 Personal contact data is never shown on these pages.
 """
-from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -40,16 +39,3 @@ def board(request, slug: str):
 def partnerships(request):
     """Who may see it: anyone."""
     return render(request, "kentforum/partnerships.html", {"partnerships": partnership_list()})
-
-
-@require_GET
-def healthz(request):
-    """Who may see it: anyone (load balancers). Reports whether the database answers."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        database = "ok"
-    except Exception:  # noqa: BLE001 - any failure means unhealthy
-        database = "unavailable"
-    status = 200 if database == "ok" else 503
-    return JsonResponse({"database": database}, status=status)

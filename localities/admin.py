@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import LocalPriority, Locality
+from .models import Locality, LocalPriority
 
 
 class LocalPriorityInline(admin.TabularInline):

@@ -2,7 +2,15 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from .models import Board, BoardMembership, OfficerGroup, Organisation, Person, StrategicPartnership, chair_tier_errors
+from .models import (
+    Board,
+    BoardMembership,
+    OfficerGroup,
+    Organisation,
+    Person,
+    StrategicPartnership,
+    chair_tier_errors,
+)
 
 
 @admin.register(Organisation)

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ambitions.models import KPQ, ActionPlan, Ambition, DeliveryPlan, ForwardPlanItem, PriorityArea
-from localities.models import LocalPriority, Locality
+from localities.models import Locality, LocalPriority
 from partnerships.models import Board, Organisation
 from partnerships.services import person_user_ensure
 from performance import periods, services
@@ -35,7 +35,6 @@ from performance.models import (
     MilestoneReturn,
     ReportingPeriod,
     Study,
-    WorkflowState,
 )
 
 from .base import LoadReport, Upserter, read_yaml

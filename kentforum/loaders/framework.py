@@ -11,7 +11,14 @@ from django.utils.text import slugify
 
 from ambitions.models import KPQ, Ambition, DeliveryPlan, DeliveryPlanAmbition
 from localities.models import Locality
-from partnerships.models import Board, BoardMembership, OfficerGroup, Organisation, Person, StrategicPartnership
+from partnerships.models import (
+    Board,
+    BoardMembership,
+    OfficerGroup,
+    Organisation,
+    Person,
+    StrategicPartnership,
+)
 from performance.models import BreakdownCategory, BreakdownDimension
 
 from .base import LoadReport, Upserter, read_yaml

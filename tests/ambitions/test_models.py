@@ -5,7 +5,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from ambitions.models import KPQ, ActionPlan, Ambition, DeliveryPlan, DeliveryPlanAmbition, PriorityArea
+from ambitions.models import (
+    KPQ,
+    ActionPlan,
+    Ambition,
+    DeliveryPlan,
+    DeliveryPlanAmbition,
+    PriorityArea,
+)
 from partnerships.models import Board
 
 pytestmark = pytest.mark.django_db

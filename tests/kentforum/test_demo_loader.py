@@ -5,12 +5,20 @@ import re
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 
 from ambitions.models import KPQ, ActionPlan
 from kentforum.roles import Role, user_organisation, user_roles
-from localities.models import LocalPriority, Locality
-from performance.models import Indicator, IndicatorReturn, IndicatorTarget, Milestone, MilestoneReturn, ReportingPeriod, Study
+from localities.models import Locality, LocalPriority
+from performance.models import (
+    Indicator,
+    IndicatorReturn,
+    IndicatorTarget,
+    Milestone,
+    MilestoneReturn,
+    ReportingPeriod,
+    Study,
+)
 
 pytestmark = pytest.mark.django_db
 

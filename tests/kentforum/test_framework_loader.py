@@ -8,7 +8,14 @@ from django.core.management import call_command
 from ambitions.models import KPQ, Ambition, DeliveryPlan, DeliveryPlanAmbition
 from kentforum.loaders.framework import framework_load
 from localities.models import Locality
-from partnerships.models import Board, BoardMembership, OfficerGroup, Organisation, Person, StrategicPartnership
+from partnerships.models import (
+    Board,
+    BoardMembership,
+    OfficerGroup,
+    Organisation,
+    Person,
+    StrategicPartnership,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,20 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from ambitions.models import DeliveryPlan
-from performance.models import BreakdownCategory, IndicatorReturn, IndicatorTarget, Milestone, MilestoneReturn
-from tests.factories import IndicatorFactory, PercentageIndicatorFactory, council, district, open_quarter
+from performance.models import (
+    BreakdownCategory,
+    IndicatorReturn,
+    IndicatorTarget,
+    Milestone,
+    MilestoneReturn,
+)
+from tests.factories import (
+    IndicatorFactory,
+    PercentageIndicatorFactory,
+    council,
+    district,
+    open_quarter,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,13 @@ from ambitions.models import DeliveryPlan
 from performance import services
 from performance.models import IndicatorReturn, Milestone, ReportingPeriod
 from performance.services import IndicatorFigures, MilestoneProgress, StaleReturnError
-from tests.factories import IndicatorFactory, PercentageIndicatorFactory, council, district, open_quarter
+from tests.factories import (
+    IndicatorFactory,
+    PercentageIndicatorFactory,
+    council,
+    district,
+    open_quarter,
+)
 
 pytestmark = pytest.mark.django_db
 
