@@ -1,6 +1,7 @@
 """The portal's URLs."""
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 from . import views
 
@@ -13,5 +14,8 @@ urlpatterns = [
     path("delivery-plans/", views.delivery_plans, name="delivery-plans"),
     path("partnerships/", views.partnerships, name="partnerships"),
     path("boards/<slug:slug>/", views.board, name="board"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("performance.urls")),
     path("admin/", admin.site.urls),
 ]

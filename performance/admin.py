@@ -4,11 +4,15 @@ from .models import (
     BreakdownCategory,
     BreakdownDimension,
     Indicator,
+    IndicatorAssignment,
     IndicatorReturn,
     IndicatorTarget,
     Milestone,
     MilestoneReturn,
+    PeriodEvent,
     ReportingPeriod,
+    ReturnEvent,
+    ReturnImport,
     Study,
 )
 
@@ -34,10 +38,23 @@ class BreakdownCategoryAdmin(admin.ModelAdmin):
 
 @admin.register(ReportingPeriod)
 class ReportingPeriodAdmin(admin.ModelAdmin):
+    """Periods are created here; they are opened, locked and reopened (with a reason) on the
+    Periods page, so that every change of status is recorded."""
+
     list_display = ["label", "kind", "start", "end", "deadline", "status"]
     list_filter = ["kind", "status"]
     search_fields = ["label"]
     date_hierarchy = "start"
+    readonly_fields = ["status", "reopen_reason"]
+
+
+@admin.register(IndicatorAssignment)
+class IndicatorAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["indicator", "locality", "organisation"]
+    list_filter = ["organisation", "locality", "indicator__ambitions"]
+    search_fields = ["indicator__code", "indicator__name", "organisation__name", "locality__name"]
+    autocomplete_fields = ["indicator", "locality", "organisation"]
+    list_select_related = ["indicator", "locality", "organisation"]
 
 
 class IndicatorTargetInline(admin.TabularInline):
@@ -109,3 +126,30 @@ class StudyAdmin(admin.ModelAdmin):
     list_filter = ["kind", "ambitions", "is_demo"]
     search_fields = ["title", "summary", "findings"]
     filter_horizontal = ["ambitions", "kpqs"]
+
+
+class ReadOnlyAdmin(ReadOnlyReturnAdmin):
+    """History: shown, never edited."""
+
+
+@admin.register(ReturnEvent)
+class ReturnEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "action", "from_state", "to_state", "version", "actor", "indicator_return", "milestone_return"]
+    list_filter = ["action", "to_state"]
+    search_fields = ["actor__username", "note", "indicator_return__indicator__code", "milestone_return__milestone__title"]
+    date_hierarchy = "at"
+
+
+@admin.register(PeriodEvent)
+class PeriodEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "period", "action", "actor", "reason"]
+    list_filter = ["action", "period"]
+    search_fields = ["period__label", "reason", "actor__username"]
+
+
+@admin.register(ReturnImport)
+class ReturnImportAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "filename", "organisation", "period", "state", "applied_count", "uploaded_by"]
+    list_filter = ["state", "organisation", "period"]
+    search_fields = ["filename", "organisation__name", "uploaded_by__username"]
+    exclude = ["content"]

@@ -66,7 +66,7 @@ class ReportingPeriod(TimeStampedModel):
     deadline = models.DateField(null=True, blank=True, help_text="Returns are due by the end of this day.")
     grace_days = models.PositiveSmallIntegerField(default=5, help_text="Days after the deadline before the period locks.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
-    reopen_reason = models.TextField(blank=True)
+    reopen_reason = models.TextField(blank=True, help_text="Why an admin last reopened the period.")
 
     class Meta:
         ordering = ["start", "kind"]
@@ -284,6 +284,9 @@ class IndicatorReturn(ReturnBase):
     value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
     numerator = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
     denominator = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    confirmed_warnings = models.JSONField(
+        default=list, blank=True, help_text="Warnings the officer confirmed, with a comment, when submitting."
+    )
 
     class Meta:
         ordering = ["period__start", "indicator__code", "locality__name"]
@@ -408,3 +411,121 @@ class Study(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class IndicatorAssignment(TimeStampedModel):
+    """That an organisation returns an indicator for an area: a district council for its own
+    district, Kent Police for every district's crime figures, KCC for the county figure.
+    An officer's list of returns is their organisation's assignments."""
+
+    organisation = models.ForeignKey("partnerships.Organisation", on_delete=models.CASCADE, related_name="assignments")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="assignments")
+    locality = models.ForeignKey("localities.Locality", on_delete=models.CASCADE, related_name="assignments")
+
+    class Meta:
+        ordering = ["organisation", "indicator__code", "locality__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "locality"], name="one_organisation_returns_each_indicator_area"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} returns {self.indicator.code} for {self.locality}"
+
+
+class ReturnEvent(models.Model):
+    """One step in a return's history: who did what, when, from which state to which, and what
+    changed (field: [before, after]). Written by the services in the same transaction as the
+    change; never edited."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        SAVED = "saved", "Saved as draft"
+        SUBMITTED = "submitted", "Submitted"
+        APPROVED = "approved", "Approved"
+        RETURNED = "returned", "Returned"
+        REOPENED = "reopened", "Reopened"
+        IMPORTED = "imported", "Imported from CSV"
+
+    indicator_return = models.ForeignKey(
+        IndicatorReturn, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    milestone_return = models.ForeignKey(
+        MilestoneReturn, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(db_index=True)
+    action = models.CharField(max_length=12, choices=Action.choices)
+    from_state = models.CharField(max_length=10, choices=WorkflowState.choices, blank=True)
+    to_state = models.CharField(max_length=10, choices=WorkflowState.choices)
+    version = models.PositiveIntegerField(help_text="The return's version after this step.")
+    changes = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True, help_text="A reason or comment given with the step.")
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(indicator_return__isnull=False, milestone_return__isnull=True)
+                | models.Q(indicator_return__isnull=True, milestone_return__isnull=False),
+                name="event_belongs_to_one_return",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} v{self.version} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class PeriodEvent(models.Model):
+    """A change of a reporting period's status: opened, locked (by hand or after the grace time)
+    or reopened, with the reason an admin gave for reopening."""
+
+    class Action(models.TextChoices):
+        OPENED = "opened", "Opened"
+        LOCKED = "locked", "Locked"
+        AUTO_LOCKED = "auto_locked", "Locked after the deadline and grace time"
+        REOPENED = "reopened", "Reopened"
+        DEADLINE = "deadline", "Deadline changed"
+        REMINDED = "reminded", "Reminder e-mails sent"
+        OVERDUE = "overdue", "Overdue e-mails sent"
+
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    at = models.DateTimeField()
+    action = models.CharField(max_length=12, choices=Action.choices)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.get_action_display()}"
+
+
+class ReturnImport(TimeStampedModel):
+    """A CSV of returns uploaded by an officer: parsed and checked into a preview, then applied
+    all at once or not at all. Kept as a job row so the officer sees what happened."""
+
+    class State(models.TextChoices):
+        PREVIEW = "preview", "Awaiting confirmation"
+        APPLIED = "applied", "Saved"
+        REJECTED = "rejected", "Has errors"
+        CANCELLED = "cancelled", "Cancelled"
+
+    organisation = models.ForeignKey("partnerships.Organisation", on_delete=models.CASCADE, related_name="imports")
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="imports")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(max_length=255)
+    content = models.TextField(help_text="The uploaded file, decoded; applied only on confirmation.")
+    rows = models.JSONField(default=list, help_text="The parsed rows with their errors and warnings.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PREVIEW)
+    applied_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_state_display()})"
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for row in self.rows if row.get("errors"))

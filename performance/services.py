@@ -1,22 +1,39 @@
 """Writes of the performance domain: reporting periods and the return workflow.
 
-Every write goes through here, whoever calls it (browser view, API, Celery task, management
-command). Returns use optimistic locking: a save names the version it read, and a save against
-a newer version is refused with ``StaleReturnError`` rather than overwriting someone's work.
+Every write goes through here, whoever calls it (browser view, API, CSV import, Celery task,
+management command): the same validation, the same permission checks, the same audit trail.
+``user=None`` means the system itself (a loader or a scheduled task).
+
+Returns use optimistic locking: a save names the version it read, and the write is a single
+conditional ``UPDATE ... WHERE version = n``; a save against a newer version is refused with
+``StaleReturnError`` (carrying what is stored now) rather than overwriting someone's work.
+Every change writes a ``ReturnEvent`` in the same transaction.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import periods
-from .models import IndicatorReturn, MilestoneReturn, ReportingPeriod, WorkflowState
+from . import periods, permissions, rules
+from .models import (
+    BreakdownCategory,
+    IndicatorAssignment,
+    IndicatorReturn,
+    IndicatorTarget,
+    MilestoneReturn,
+    PeriodEvent,
+    ReportingPeriod,
+    ReturnEvent,
+    WorkflowState,
+)
 
 DEFAULT_DEADLINE_DAYS = 30
 
@@ -33,7 +50,19 @@ class PeriodClosedError(ValidationError):
     """Returns for a period that is not open cannot be changed."""
 
 
+class UnconfirmedWarnings(ValidationError):
+    """The figures raise warnings the officer has not confirmed (with a comment)."""
+
+    def __init__(self, warnings: list[str]):
+        super().__init__(warnings)
+        self.warnings = warnings
+
+
 # --- Reporting periods -----------------------------------------------------------------------
+
+def _period_event(period: ReportingPeriod, action: str, user=None, reason: str = "") -> None:
+    PeriodEvent.objects.create(period=period, actor=user, at=timezone.now(), action=action, reason=reason)
+
 
 def period_ensure(*, span: periods.PeriodSpan, deadline_days: int = DEFAULT_DEADLINE_DAYS) -> tuple[ReportingPeriod, bool]:
     """Get or create the reporting period for ``span``, with a deadline ``deadline_days`` after
@@ -45,32 +74,77 @@ def period_ensure(*, span: periods.PeriodSpan, deadline_days: int = DEFAULT_DEAD
     )
 
 
-def period_open(*, period: ReportingPeriod, deadline: date | None = None) -> ReportingPeriod:
-    """Open a period for returns, optionally setting its deadline."""
+@transaction.atomic
+def period_open(*, period: ReportingPeriod, deadline: date | None = None, grace_days: int | None = None, user=None) -> ReportingPeriod:
+    """Open a period for returns, optionally setting its deadline and grace days."""
+    permissions.check_can_manage_periods(user)
+    if period.status == ReportingPeriod.Status.LOCKED:
+        raise ValidationError("A locked period is reopened, with a reason, not opened.")
     if deadline is not None:
         period.deadline = deadline
+    if grace_days is not None:
+        period.grace_days = grace_days
+    if period.deadline is None:
+        raise ValidationError({"deadline": "Set a deadline before opening the period."})
     period.status = ReportingPeriod.Status.OPEN
     period.full_clean()
-    period.save(update_fields=["status", "deadline", "updated_at"])
+    period.save(update_fields=["status", "deadline", "grace_days", "updated_at"])
+    _period_event(period, PeriodEvent.Action.OPENED, user)
     return period
 
 
-def period_lock(*, period: ReportingPeriod) -> ReportingPeriod:
+@transaction.atomic
+def period_set_deadline(*, period: ReportingPeriod, deadline: date, grace_days: int | None = None, user=None) -> ReportingPeriod:
+    permissions.check_can_manage_periods(user)
+    period.deadline = deadline
+    if grace_days is not None:
+        period.grace_days = grace_days
+    period.full_clean()
+    period.save(update_fields=["deadline", "grace_days", "updated_at"])
+    _period_event(period, PeriodEvent.Action.DEADLINE, user, reason=f"Deadline {deadline:%d %B %Y}, {period.grace_days} days' grace")
+    return period
+
+
+@transaction.atomic
+def period_lock(*, period: ReportingPeriod, user=None) -> ReportingPeriod:
+    permissions.check_can_manage_periods(user)
     period.status = ReportingPeriod.Status.LOCKED
     period.save(update_fields=["status", "updated_at"])
+    _period_event(period, PeriodEvent.Action.LOCKED, user)
+    return period
+
+
+@transaction.atomic
+def period_reopen(*, period: ReportingPeriod, reason: str, user, deadline: date | None = None) -> ReportingPeriod:
+    """Reopen a locked period. Only the Forum team may, and they must say why; the reason is kept."""
+    permissions.check_can_manage_periods(user)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the period is being reopened."})
+    if period.status != ReportingPeriod.Status.LOCKED:
+        raise ValidationError("Only a locked period can be reopened.")
+    period.status = ReportingPeriod.Status.OPEN
+    period.reopen_reason = reason.strip()
+    if deadline is not None:
+        period.deadline = deadline
+    period.full_clean()
+    period.save(update_fields=["status", "reopen_reason", "deadline", "updated_at"])
+    _period_event(period, PeriodEvent.Action.REOPENED, user, reason=reason.strip())
     return period
 
 
 def period_lock_overdue(*, today: date | None = None) -> int:
-    """Lock every open period whose deadline and grace time have passed. Idempotent; returns
-    how many periods it locked."""
+    """Lock every open period whose deadline and grace time have passed. Idempotent (a status
+    guard in the UPDATE); returns how many periods it locked."""
     today = today or timezone.localdate()
     locked = 0
     for period in ReportingPeriod.objects.filter(status=ReportingPeriod.Status.OPEN, deadline__isnull=False):
         if today > period.deadline + timedelta(days=period.grace_days):
-            locked += ReportingPeriod.objects.filter(pk=period.pk, status=ReportingPeriod.Status.OPEN).update(
-                status=ReportingPeriod.Status.LOCKED, updated_at=timezone.now()
-            )
+            with transaction.atomic():
+                if ReportingPeriod.objects.filter(pk=period.pk, status=ReportingPeriod.Status.OPEN).update(
+                    status=ReportingPeriod.Status.LOCKED, updated_at=timezone.now()
+                ):
+                    locked += 1
+                    _period_event(period, PeriodEvent.Action.AUTO_LOCKED)
     return locked
 
 
@@ -79,16 +153,48 @@ def check_period_open(period: ReportingPeriod) -> None:
         raise PeriodClosedError(f"{period.label} is {period.get_status_display().lower()}; its returns cannot be changed.")
 
 
+# --- Audit -----------------------------------------------------------------------------------
+
+def _jsonable(value):
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def _record(ret, *, action: str, user, from_state: str, changes: dict | None = None, note: str = "", at=None) -> None:
+    fk = "indicator_return" if isinstance(ret, IndicatorReturn) else "milestone_return"
+    ReturnEvent.objects.create(
+        **{fk: ret}, actor=user, at=at or timezone.now(), action=action, from_state=from_state,
+        to_state=ret.state, version=ret.version,
+        changes={k: [_jsonable(a), _jsonable(b)] for k, (a, b) in (changes or {}).items()}, note=note,
+    )
+
+
+def _diff(ret, values: dict) -> dict:
+    changes = {}
+    for name, new in values.items():
+        old = getattr(ret, name)
+        if isinstance(old, Decimal) and isinstance(new, Decimal) and old == new:
+            continue
+        if old != new:
+            changes[name] = (old, new)
+    return changes
+
+
 # --- Indicator returns -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class IndicatorFigures:
-    """What an officer enters for an indicator: a value, or numerator and denominator."""
+    """What an officer enters for an indicator: a value, or numerator and denominator, the
+    commentary, and values per breakdown category (by category id)."""
 
     value: Decimal | None = None
     numerator: Decimal | None = None
     denominator: Decimal | None = None
     commentary: str = ""
+    breakdowns: dict[int, Decimal | None] = field(default_factory=dict)
 
 
 def indicator_value_from_rate(*, indicator, numerator: Decimal, denominator: Decimal) -> Decimal:
@@ -97,60 +203,117 @@ def indicator_value_from_rate(*, indicator, numerator: Decimal, denominator: Dec
     return value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
-def _apply_figures(ret: IndicatorReturn, figures: IndicatorFigures) -> None:
-    ret.numerator = figures.numerator
-    ret.denominator = figures.denominator
-    ret.commentary = figures.commentary
-    if ret.indicator.is_rate and figures.numerator is not None and figures.denominator:
-        ret.value = indicator_value_from_rate(
-            indicator=ret.indicator, numerator=figures.numerator, denominator=figures.denominator
-        )
-    else:
-        ret.value = figures.value
-
-
-def check_indicator_figures(ret: IndicatorReturn) -> None:
-    """Type and range rules a submitted indicator return must meet."""
-    indicator = ret.indicator
-    errors: dict[str, str] = {}
+def _computed_value(indicator, figures: IndicatorFigures) -> Decimal | None:
     if indicator.is_rate:
-        if ret.numerator is None:
+        if figures.numerator is not None and figures.denominator:
+            return indicator_value_from_rate(indicator=indicator, numerator=figures.numerator, denominator=figures.denominator)
+        return None
+    return figures.value
+
+
+def check_draft_figures(indicator, figures: IndicatorFigures) -> None:
+    """What even a draft must satisfy: what the database itself would refuse."""
+    if figures.denominator is not None and figures.denominator <= 0:
+        raise ValidationError({"denominator": "The denominator must be more than 0."})
+
+
+def figure_errors(indicator, figures: IndicatorFigures) -> dict[str, str]:
+    """Type and range rules a submitted indicator return must meet, by field."""
+    errors: dict[str, str] = {}
+    value = _computed_value(indicator, figures)
+    if indicator.is_rate:
+        if figures.numerator is None:
             errors["numerator"] = f"Enter the {indicator.numerator_label.lower()}."
-        if ret.denominator is None:
-            errors["denominator"] = f"Enter the {indicator.denominator_label.lower()}."
-        elif ret.denominator <= 0:
-            errors["denominator"] = "The denominator must be more than 0."
-        if ret.numerator is not None and ret.numerator < 0:
+        elif figures.numerator < 0:
             errors["numerator"] = "The numerator cannot be negative."
+        if figures.denominator is None:
+            errors["denominator"] = f"Enter the {indicator.denominator_label.lower()}."
+        elif figures.denominator <= 0:
+            errors["denominator"] = "The denominator must be more than 0."
         if (
-            indicator.unit == indicator.Unit.PERCENTAGE
-            and ret.numerator is not None
-            and ret.denominator
-            and ret.numerator > ret.denominator
+            "numerator" not in errors and "denominator" not in errors
+            and indicator.unit == indicator.Unit.PERCENTAGE and figures.numerator > figures.denominator
         ):
             errors["numerator"] = "For a percentage the numerator cannot be more than the denominator."
-    elif ret.value is None:
+    elif value is None:
         errors["value"] = "Enter a value."
-    if ret.value is not None and not errors:
-        if indicator.min_value is not None and ret.value < indicator.min_value:
-            errors["value"] = f"The value must be at least {indicator.min_value.normalize()}."
-        elif indicator.max_value is not None and ret.value > indicator.max_value:
-            errors["value"] = f"The value must be at most {indicator.max_value.normalize()}."
-        elif indicator.unit == indicator.Unit.PERCENTAGE and not (0 <= ret.value <= 100):
-            errors["value"] = "A percentage is between 0 and 100."
-        elif indicator.unit == indicator.Unit.COUNT and ret.value < 0:
-            errors["value"] = "A count cannot be negative."
-    if errors:
-        raise ValidationError(errors)
+    field_name = "numerator" if indicator.is_rate else "value"
+    if value is not None and not errors:
+        if indicator.min_value is not None and value < indicator.min_value:
+            errors[field_name] = f"The value must be at least {rules._fmt(indicator.min_value)}."
+        elif indicator.max_value is not None and value > indicator.max_value:
+            errors[field_name] = f"The value must be at most {rules._fmt(indicator.max_value)}."
+        elif indicator.unit == indicator.Unit.PERCENTAGE and not (0 <= value <= 100):
+            errors[field_name] = "A percentage is between 0 and 100."
+        elif indicator.unit == indicator.Unit.COUNT and value < 0:
+            errors[field_name] = "A count cannot be negative."
+    for category_id, part in figures.breakdowns.items():
+        if part is not None and part < 0 and indicator.unit == indicator.Unit.COUNT:
+            errors[f"breakdown_{category_id}"] = "A count cannot be negative."
+    return errors
 
 
-# Related objects arrive as instances and uniqueness is settled by the lookup (and the database's
-# constraints under a race), so validation skips the per-field existence queries.
-RELATION_FIELDS = ("indicator", "locality", "period", "breakdown", "organisation", "milestone", "submitted_by", "decided_by")
+def target_for(indicator, locality, period) -> IndicatorTarget | None:
+    """The target that applies to an area and period: its own, else the county-wide one."""
+    targets = {t.locality_id: t for t in IndicatorTarget.objects.filter(indicator=indicator, period=period)}
+    return targets.get(locality.pk) or targets.get(None)
 
 
-def _validate(ret) -> None:
-    ret.full_clean(exclude=RELATION_FIELDS, validate_unique=False, validate_constraints=False)
+def value_history(indicator, locality, period, limit: int = 8) -> list[Decimal]:
+    """The area's approved values of earlier periods of the same kind, oldest first."""
+    values = list(
+        IndicatorReturn.objects.filter(
+            indicator=indicator, locality=locality, breakdown__isnull=True, state=WorkflowState.APPROVED,
+            period__kind=period.kind, period__start__lt=period.start, value__isnull=False,
+        ).order_by("-period__start").values_list("value", flat=True)[:limit]
+    )
+    return values[::-1]
+
+
+@dataclass
+class FigureAssessment:
+    errors: dict[str, str]
+    warnings: list[str]
+    status: str
+    commentary_required: bool
+
+
+def assess_figures(indicator, locality, period, figures: IndicatorFigures) -> FigureAssessment:
+    """Everything the form shows about the figures: errors, warnings the officer may confirm,
+    status against target, and whether a commentary is required."""
+    errors = figure_errors(indicator, figures)
+    value = _computed_value(indicator, figures)
+    warnings: list[str] = []
+    if not errors:
+        unit = "%" if indicator.unit == indicator.Unit.PERCENTAGE else ""
+        if warning := rules.outlier_warning(value, value_history(indicator, locality, period), unit_label=unit):
+            warnings.append(warning)
+        if indicator.aggregation == indicator.Aggregation.SUM and figures.breakdowns:
+            categories = BreakdownCategory.objects.filter(pk__in=figures.breakdowns).select_related("dimension")
+            by_dimension: dict[str, dict[str, Decimal | None]] = {}
+            for category in categories:
+                by_dimension.setdefault(category.dimension.name, {})[category.label] = figures.breakdowns[category.pk]
+            for dimension, parts in sorted(by_dimension.items()):
+                if warning := rules.breakdown_warning(value, parts, dimension):
+                    warnings.append(warning)
+    target = target_for(indicator, locality, period)
+    status = rules.rag_status(
+        value=value, target=target.target if target else None,
+        tolerance_percent=target.tolerance_percent if target else None, polarity=indicator.polarity,
+    )
+    return FigureAssessment(
+        errors=errors, warnings=warnings, status=status,
+        commentary_required=status in (rules.AMBER, rules.RED) or bool(warnings),
+    )
+
+
+def _return_values(indicator, figures: IndicatorFigures) -> dict:
+    return {
+        "value": _computed_value(indicator, figures),
+        "numerator": figures.numerator if indicator.is_rate else None,
+        "denominator": figures.denominator if indicator.is_rate else None,
+        "commentary": figures.commentary,
+    }
 
 
 def _bump(model, ret, *, expected_version: int, fields: dict) -> None:
@@ -168,68 +331,127 @@ def _bump(model, ret, *, expected_version: int, fields: dict) -> None:
     ret.updated_at = now
 
 
+def _breakdown_rows(ret: IndicatorReturn):
+    return IndicatorReturn.objects.filter(
+        indicator_id=ret.indicator_id, locality_id=ret.locality_id, period_id=ret.period_id, breakdown__isnull=False
+    ).select_related("breakdown")
+
+
+def _save_breakdowns(ret: IndicatorReturn, breakdowns: dict[int, Decimal | None]) -> dict:
+    """Bring the breakdown rows of a total return in line with ``breakdowns``; the total's
+    version guards them all. Returns the changes for the audit trail."""
+    existing = {row.breakdown_id: row for row in _breakdown_rows(ret)}
+    labels = dict(BreakdownCategory.objects.filter(pk__in=set(breakdowns) | set(existing)).values_list("pk", "label"))
+    changes = {}
+    for category_id, value in breakdowns.items():
+        row = existing.get(category_id)
+        old = row.value if row else None
+        if row is None and value is None:
+            continue
+        if row is None:
+            IndicatorReturn.objects.create(
+                indicator_id=ret.indicator_id, locality_id=ret.locality_id, period_id=ret.period_id,
+                organisation_id=ret.organisation_id, breakdown_id=category_id, value=value, state=ret.state,
+            )
+        elif old != value:
+            IndicatorReturn.objects.filter(pk=row.pk).update(value=value, version=F("version") + 1, updated_at=timezone.now())
+        if old != value:
+            changes[f"breakdown: {labels.get(category_id, category_id)}"] = (old, value)
+    return changes
+
+
+def _sync_breakdown_state(ret: IndicatorReturn) -> None:
+    _breakdown_rows(ret).update(state=ret.state, version=F("version") + 1, updated_at=timezone.now())
+
+
 @transaction.atomic
 def indicator_return_save(
-    *,
-    indicator,
-    locality,
-    period: ReportingPeriod,
-    organisation,
-    figures: IndicatorFigures,
-    breakdown=None,
-    expected_version: int | None = None,
-    user=None,
+    *, indicator, locality, period: ReportingPeriod, organisation, figures: IndicatorFigures,
+    breakdown=None, expected_version: int | None = None, user=None, action: str = ReturnEvent.Action.SAVED,
 ) -> IndicatorReturn:
-    """Save an indicator return as a draft (creating it if new). An existing return is only
-    changed if ``expected_version`` matches what is stored; approved returns are not changed."""
+    """Save an indicator return as a draft, creating it if new. A draft needs only what the
+    database requires; the full checks come at submission. An existing return changes only if
+    ``expected_version`` is the stored version; an approved one does not change."""
+    permissions.check_can_enter(user, organisation)
     check_period_open(period)
+    check_draft_figures(indicator, figures)
+    assignment = IndicatorAssignment.objects.filter(indicator=indicator, locality=locality).first()
+    if user is not None and (assignment is None or assignment.organisation_id != organisation.pk):
+        raise ValidationError(f"{organisation} does not return {indicator.code} for {locality}.")
+    values = _return_values(indicator, figures)
     ret = (
-        IndicatorReturn.objects.select_related("indicator")
-        .filter(indicator=indicator, locality=locality, period=period, breakdown=breakdown)
-        .first()
+        IndicatorReturn.objects.select_related("indicator", "period", "organisation")
+        .filter(indicator=indicator, locality=locality, period=period, breakdown=breakdown).first()
     )
     if ret is None:
         ret = IndicatorReturn(
-            indicator=indicator, locality=locality, period=period, breakdown=breakdown, organisation=organisation
+            indicator=indicator, locality=locality, period=period, breakdown=breakdown, organisation=organisation, **values
         )
-        _apply_figures(ret, figures)
-        _validate(ret)
         ret.save()
+        changes = {k: (None, v) for k, v in values.items() if v not in (None, "")}
+        changes.update(_save_breakdowns(ret, figures.breakdowns))
+        _record(ret, action=ReturnEvent.Action.CREATED if action == ReturnEvent.Action.SAVED else action,
+                user=user, from_state="", changes=changes)
         return ret
-    if ret.state in (WorkflowState.APPROVED,):
+    if ret.state == WorkflowState.APPROVED:
         raise ValidationError("This return has been approved and can no longer be changed.")
+    if ret.state == WorkflowState.SUBMITTED and user is not None:
+        raise ValidationError("This return has been submitted and is waiting for approval; it cannot be changed now.")
     if expected_version is None or expected_version != ret.version:
         raise StaleReturnError(ret)
-    _apply_figures(ret, figures)
-    ret.state = WorkflowState.DRAFT
-    _validate(ret)
-    _bump(
-        IndicatorReturn, ret, expected_version=expected_version,
-        fields={
-            "value": ret.value, "numerator": ret.numerator, "denominator": ret.denominator,
-            "commentary": ret.commentary, "state": WorkflowState.DRAFT,
-        },
-    )
+    from_state = ret.state
+    changes = _diff(ret, {**values, "state": WorkflowState.DRAFT})
+    _bump(IndicatorReturn, ret, expected_version=expected_version, fields={**values, "state": WorkflowState.DRAFT})
+    changes.update(_save_breakdowns(ret, figures.breakdowns))
+    _sync_breakdown_state(ret)
+    _record(ret, action=action, user=user, from_state=from_state, changes=changes)
     return ret
 
 
-def _transition(model, ret, *, allowed_from, to, expected_version: int, extra: dict) -> None:
+def _transition(model, ret, *, allowed_from, to, expected_version: int, extra: dict, action: str, user, note: str = "", at=None) -> None:
     check_period_open(ret.period)
     if ret.state not in allowed_from:
         raise ValidationError(
             f"A {ret.get_state_display().lower()} return cannot become {WorkflowState(to).label.lower()}."
         )
+    from_state = ret.state
     _bump(model, ret, expected_version=expected_version, fields={"state": to, **extra})
+    if isinstance(ret, IndicatorReturn) and ret.breakdown_id is None:
+        _sync_breakdown_state(ret)
+    _record(ret, action=action, user=user, from_state=from_state, note=note, at=at)
+
+
+def _figures_of(ret: IndicatorReturn) -> IndicatorFigures:
+    breakdowns = {row.breakdown_id: row.value for row in _breakdown_rows(ret)}
+    return IndicatorFigures(
+        value=ret.value, numerator=ret.numerator, denominator=ret.denominator, commentary=ret.commentary,
+        breakdowns=breakdowns,
+    )
 
 
 @transaction.atomic
-def indicator_return_submit(*, ret: IndicatorReturn, expected_version: int, user=None, at: datetime | None = None) -> IndicatorReturn:
-    """Submit a draft or returned indicator return for approval, once it is valid."""
-    check_indicator_figures(ret)
+def indicator_return_submit(
+    *, ret: IndicatorReturn, expected_version: int, user=None, confirm_warnings: bool = False, at: datetime | None = None,
+) -> IndicatorReturn:
+    """Submit a draft or returned indicator return for approval, once it is valid: no errors; a
+    commentary where the value is off target or a warning is confirmed; every warning confirmed."""
+    permissions.check_can_enter(user, ret.organisation)
+    assessment = assess_figures(ret.indicator, ret.locality, ret.period, _figures_of(ret))
+    if assessment.errors:
+        raise ValidationError(assessment.errors)
+    if assessment.warnings and not confirm_warnings:
+        raise UnconfirmedWarnings(assessment.warnings)
+    if assessment.commentary_required and not ret.commentary.strip():
+        reason = "the figures raise a warning" if assessment.warnings else "the value is off target"
+        raise ValidationError({"commentary": f"Add a commentary: {reason}. Say why, and what is being done."})
     _transition(
         IndicatorReturn, ret, allowed_from={WorkflowState.DRAFT, WorkflowState.RETURNED}, to=WorkflowState.SUBMITTED,
-        expected_version=expected_version,
-        extra={"submitted_at": at or timezone.now(), "submitted_by": user, "return_reason": ""},
+        expected_version=expected_version, action=ReturnEvent.Action.SUBMITTED, user=user, at=at,
+        extra={
+            "submitted_at": at or timezone.now(), "submitted_by": user, "return_reason": "",
+            "confirmed_warnings": assessment.warnings if confirm_warnings else [],
+        },
+        note="; ".join(f"Confirmed warning: {w}" for w in assessment.warnings) if confirm_warnings else "",
     )
     return ret
 
@@ -237,22 +459,40 @@ def indicator_return_submit(*, ret: IndicatorReturn, expected_version: int, user
 @transaction.atomic
 def return_approve(*, ret, expected_version: int, user=None, at: datetime | None = None):
     """Approve a submitted indicator or milestone return: its figures become publishable."""
+    permissions.check_can_approve(user)
     _transition(
         type(ret), ret, allowed_from={WorkflowState.SUBMITTED}, to=WorkflowState.APPROVED,
-        expected_version=expected_version, extra={"decided_at": at or timezone.now(), "decided_by": user},
+        expected_version=expected_version, action=ReturnEvent.Action.APPROVED, user=user, at=at,
+        extra={"decided_at": at or timezone.now(), "decided_by": user},
     )
     return ret
 
 
 @transaction.atomic
 def return_send_back(*, ret, reason: str, expected_version: int, user=None, at: datetime | None = None):
-    """Return a submitted return to its officer with a reason."""
+    """Return a submitted return to its officer with a reason, which the officer sees."""
+    permissions.check_can_approve(user)
     if not reason.strip():
-        raise ValidationError({"return_reason": "Say why the return is being sent back."})
+        raise ValidationError({"reason": "Say why the return is being sent back."})
     _transition(
         type(ret), ret, allowed_from={WorkflowState.SUBMITTED}, to=WorkflowState.RETURNED,
-        expected_version=expected_version,
+        expected_version=expected_version, action=ReturnEvent.Action.RETURNED, user=user, at=at, note=reason.strip(),
         extra={"decided_at": at or timezone.now(), "decided_by": user, "return_reason": reason.strip()},
+    )
+    return ret
+
+
+@transaction.atomic
+def return_reopen(*, ret, reason: str, expected_version: int, user):
+    """Reopen an approved return so its officer can correct it: it goes back to 'returned' with
+    the reason. Only the Forum team may, in an open period."""
+    permissions.check_can_manage_periods(user)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the approved return is being reopened."})
+    _transition(
+        type(ret), ret, allowed_from={WorkflowState.APPROVED}, to=WorkflowState.RETURNED,
+        expected_version=expected_version, action=ReturnEvent.Action.REOPENED, user=user, note=reason.strip(),
+        extra={"decided_at": timezone.now(), "decided_by": user, "return_reason": reason.strip()},
     )
     return ret
 
@@ -267,42 +507,126 @@ class MilestoneProgress:
     commentary: str = ""
 
 
+def milestone_errors(progress: MilestoneProgress, milestone) -> dict[str, str]:
+    errors = {}
+    if not 0 <= progress.percent_complete <= 100:
+        errors["percent_complete"] = "Percent complete is between 0 and 100."
+    elif progress.status == MilestoneReturn.Status.COMPLETE and progress.percent_complete != 100:
+        errors["percent_complete"] = "A complete milestone is 100% complete."
+    elif progress.status == MilestoneReturn.Status.NOT_STARTED and progress.percent_complete > 0:
+        errors["percent_complete"] = "A milestone that has not started is 0% complete."
+    if progress.status in (MilestoneReturn.Status.AT_RISK, MilestoneReturn.Status.OFF_TRACK) and not progress.commentary.strip():
+        errors["commentary"] = "Add a commentary: say why the milestone is at risk or off track and what is being done."
+    if progress.revised_date and progress.revised_date < milestone.due_date and progress.status != MilestoneReturn.Status.COMPLETE:
+        errors["revised_date"] = "A revised date is later than the due date; leave it empty if the date has not changed."
+    return errors
+
+
 @transaction.atomic
 def milestone_return_save(
     *, milestone, period: ReportingPeriod, organisation, progress: MilestoneProgress,
     expected_version: int | None = None, user=None,
 ) -> MilestoneReturn:
     """Save a milestone's progress for a period as a draft (optimistic locking as for indicators)."""
+    permissions.check_can_enter(user, organisation)
     check_period_open(period)
-    ret = MilestoneReturn.objects.filter(milestone=milestone, period=period).first()
+    if user is not None and milestone.owner_id != organisation.pk:
+        raise ValidationError(f"{organisation} does not report on the milestone '{milestone}'.")
+    if not 0 <= progress.percent_complete <= 100:
+        raise ValidationError({"percent_complete": "Percent complete is between 0 and 100."})
     fields = {
         "status": progress.status, "percent_complete": progress.percent_complete,
         "revised_date": progress.revised_date, "commentary": progress.commentary,
     }
+    ret = MilestoneReturn.objects.select_related("milestone", "period").filter(milestone=milestone, period=period).first()
     if ret is None:
         ret = MilestoneReturn(milestone=milestone, period=period, organisation=organisation, **fields)
-        _validate(ret)
+        if progress.status == MilestoneReturn.Status.COMPLETE and progress.percent_complete != 100:
+            raise ValidationError({"percent_complete": "A complete milestone is 100% complete."})
         ret.save()
+        _record(ret, action=ReturnEvent.Action.CREATED, user=user, from_state="",
+                changes={k: (None, v) for k, v in fields.items() if v not in (None, "")})
         return ret
     if ret.state == WorkflowState.APPROVED:
         raise ValidationError("This return has been approved and can no longer be changed.")
+    if ret.state == WorkflowState.SUBMITTED and user is not None:
+        raise ValidationError("This return has been submitted and is waiting for approval; it cannot be changed now.")
     if expected_version is None or expected_version != ret.version:
         raise StaleReturnError(ret)
-    for name, value in fields.items():
-        setattr(ret, name, value)
-    ret.state = WorkflowState.DRAFT
-    _validate(ret)
+    if progress.status == MilestoneReturn.Status.COMPLETE and progress.percent_complete != 100:
+        raise ValidationError({"percent_complete": "A complete milestone is 100% complete."})
+    from_state = ret.state
+    changes = _diff(ret, {**fields, "state": WorkflowState.DRAFT})
     _bump(MilestoneReturn, ret, expected_version=expected_version, fields={**fields, "state": WorkflowState.DRAFT})
+    _record(ret, action=ReturnEvent.Action.SAVED, user=user, from_state=from_state, changes=changes)
     return ret
 
 
 @transaction.atomic
 def milestone_return_submit(*, ret: MilestoneReturn, expected_version: int, user=None, at: datetime | None = None) -> MilestoneReturn:
-    """Submit a draft or returned milestone return for approval."""
-    _validate(ret)
+    """Submit a milestone return for approval once its progress is consistent."""
+    permissions.check_can_enter(user, ret.organisation)
+    progress = MilestoneProgress(
+        status=ret.status, percent_complete=ret.percent_complete, revised_date=ret.revised_date, commentary=ret.commentary
+    )
+    if errors := milestone_errors(progress, ret.milestone):
+        raise ValidationError(errors)
     _transition(
         MilestoneReturn, ret, allowed_from={WorkflowState.DRAFT, WorkflowState.RETURNED}, to=WorkflowState.SUBMITTED,
-        expected_version=expected_version,
+        expected_version=expected_version, action=ReturnEvent.Action.SUBMITTED, user=user, at=at,
         extra={"submitted_at": at or timezone.now(), "submitted_by": user, "return_reason": ""},
     )
     return ret
+
+
+# --- Assignments -----------------------------------------------------------------------------
+
+def assignment_ensure(*, organisation, indicator, locality) -> IndicatorAssignment:
+    """Record that ``organisation`` returns ``indicator`` for ``locality`` (one organisation each)."""
+    assignment, _ = IndicatorAssignment.objects.update_or_create(
+        indicator=indicator, locality=locality, defaults={"organisation": organisation}
+    )
+    return assignment
+
+
+# --- Reminders -------------------------------------------------------------------------------
+
+def reminders_send(*, today: date | None = None) -> int:
+    """E-mail the officers of organisations with outstanding returns in an open period: once
+    ``RETURN_REMINDER_DAYS`` days before the deadline and once the day after it (overdue).
+    Returns how many e-mails were sent. Safe to run more than once a day: it sends only on those
+    two days, and a period's reminders of one kind go out once (a PeriodEvent records them,
+    under a row lock on the period)."""
+    from .selectors import outstanding_by_organisation
+
+    today = today or timezone.localdate()
+    days_before = settings.RETURN_REMINDER_DAYS
+    messages = []
+    for period in ReportingPeriod.objects.filter(status=ReportingPeriod.Status.OPEN, deadline__isnull=False):
+        if today == period.deadline - timedelta(days=days_before):
+            kind = "reminder"
+        elif today == period.deadline + timedelta(days=1):
+            kind = "overdue"
+        else:
+            continue
+        action = PeriodEvent.Action.REMINDED if kind == "reminder" else PeriodEvent.Action.OVERDUE
+        with transaction.atomic():
+            ReportingPeriod.objects.select_for_update().get(pk=period.pk)
+            if PeriodEvent.objects.filter(period=period, action=action).exists():
+                continue
+            for organisation, outstanding, officers in outstanding_by_organisation(period):
+                recipients = [u.email for u in officers if u.email]
+                if not outstanding or not recipients:
+                    continue
+                if kind == "reminder":
+                    subject = f"Kent Forum returns for {period.label} are due on {period.deadline:%d %B %Y}"
+                    lead = f"{outstanding} of your returns for {period.label} are not yet submitted. The deadline is {period.deadline:%A %d %B %Y}."
+                else:
+                    subject = f"Kent Forum returns for {period.label} are overdue"
+                    lead = f"{outstanding} of your returns for {period.label} were due on {period.deadline:%d %B %Y} and are not yet submitted."
+                body = f"{lead}\n\nSee your returns: {settings.PORTAL_BASE_URL}/returns/\n\nKent Forum performance team"
+                messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, recipients))
+            PeriodEvent.objects.create(period=period, at=timezone.now(), action=action)
+    if messages:
+        send_mass_mail(messages, fail_silently=False)
+    return len(messages)

@@ -29,6 +29,7 @@ from performance import periods, services
 from performance.models import (
     BreakdownDimension,
     Indicator,
+    IndicatorAssignment,
     IndicatorReturn,
     IndicatorTarget,
     Milestone,
@@ -246,25 +247,33 @@ class DemoLoader:
             value=figures.value, numerator=figures.numerator, denominator=figures.denominator,
             commentary=commentary + off_target,
         )
-        rows = [(None, figures)]
+        breakdowns = {}
         if indicator.aggregation == Indicator.Aggregation.SUM and figures.value is not None:
-            rows += [
-                (category, services.IndicatorFigures(value=Decimal(share), commentary=commentary))
+            breakdowns = {
+                category.pk: Decimal(share)
                 for category, share in self.breakdown_figures(indicator, figures.value, locality, period)
-            ]
-        for breakdown, row_figures in rows:
-            ret = services.indicator_return_save(
-                indicator=indicator, locality=locality, period=period, organisation=organisation,
-                figures=row_figures, breakdown=breakdown, user=self.users.get(organisation.pk),
-            )
-            self.up.report.count("indicator returns", "created")
-            self.walk_workflow(ret, fate, period, rng)
+            }
+        figures = services.IndicatorFigures(
+            value=figures.value, numerator=figures.numerator, denominator=figures.denominator,
+            commentary=figures.commentary, breakdowns=breakdowns,
+        )
+        ret = services.indicator_return_save(
+            indicator=indicator, locality=locality, period=period, organisation=organisation,
+            figures=figures, user=self.users.get(organisation.pk),
+        )
+        self.up.report.count("indicator returns", "created")
+        self.walk_workflow(ret, fate, period, rng)
 
     def walk_workflow(self, ret, fate: str, period: ReportingPeriod, rng: random.Random) -> None:
         if fate == "draft":
             return
         officer = self.users.get(ret.organisation_id)
-        submit = services.indicator_return_submit if isinstance(ret, IndicatorReturn) else services.milestone_return_submit
+        if isinstance(ret, IndicatorReturn):
+            def submit(**kwargs):
+                # The demo's officers have looked at their figures: warnings are confirmed.
+                return services.indicator_return_submit(confirm_warnings=True, **kwargs)
+        else:
+            submit = services.milestone_return_submit
         submitted_at = self.submit_time(period, rng, late=fate == "late")
         submit(ret=ret, expected_version=ret.version, user=officer, at=submitted_at)
         if fate == "submitted":
@@ -278,9 +287,30 @@ class DemoLoader:
             if fate == "returned":
                 return
             submitted_at = decided_at + timedelta(days=rng.randint(1, 3))
+            if isinstance(ret, IndicatorReturn):
+                ret = services.indicator_return_save(
+                    indicator=ret.indicator, locality=ret.locality, period=period, organisation=ret.organisation,
+                    figures=services.IndicatorFigures(
+                        value=ret.value if not ret.indicator.is_rate else None, numerator=ret.numerator,
+                        denominator=ret.denominator, commentary=ret.commentary + " Checked and corrected after return.",
+                    ),
+                    expected_version=ret.version, user=officer,
+                )
             submit(ret=ret, expected_version=ret.version, user=officer, at=submitted_at)
             decided_at = submitted_at + timedelta(days=1)
         services.return_approve(ret=ret, expected_version=ret.version, user=self.approver, at=decided_at)
+
+    def load_assignments(self, indicators) -> None:
+        for indicator, _ in indicators:
+            areas = [self.county] if indicator.reporting_level == Indicator.ReportingLevel.COUNTY else self.districts
+            for locality in areas:
+                organisation = self.who_returns(indicator, locality)
+                current = IndicatorAssignment.objects.filter(indicator=indicator, locality=locality).first()
+                if current and current.organisation_id == organisation.pk:
+                    self.up.report.count("indicator assignments", "unchanged")
+                    continue
+                services.assignment_ensure(organisation=organisation, indicator=indicator, locality=locality)
+                self.up.report.count("indicator assignments", "created" if current is None else "updated")
 
     def load_returns(self, indicators) -> None:
         for period in sorted({p for i, _ in indicators for p in self.reporting_periods(i)}, key=lambda p: (p.start, p.kind)):
@@ -465,6 +495,7 @@ class DemoLoader:
         indicators = self.load_indicators()
         self.load_milestones(programme)
         self.load_action_plans(programme)
+        self.load_assignments(indicators)
         self.load_returns(indicators)
         self.load_local_priorities(programme)
         self.load_studies(programme)

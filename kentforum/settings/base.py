@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "kentforum.context_processors.portal",
             ],
         },
     },
@@ -113,8 +114,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# GOV.UK Frontend's scripts and assets, installed from the npm registry by `make` (npm ci).
+GOVUK_FRONTEND_DIR = BASE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+if GOVUK_FRONTEND_DIR.is_dir():
+    STATICFILES_DIRS.append(("govuk", GOVUK_FRONTEND_DIR))
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
 
 # Celery: a real worker on Redis when REDIS_URL is set, otherwise tasks run eagerly in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -142,7 +149,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "performance.tasks.period_lock_overdue_task",
         "schedule": 15 * 60,
     },
+    "return-reminders": {
+        "task": "performance.tasks.reminders_send_task",
+        "schedule": 60 * 60,
+    },
 }
+
+# Returns: reminder e-mails this many days before a period's deadline (and again when overdue);
+# links in e-mails point at PORTAL_BASE_URL.
+RETURN_REMINDER_DAYS = int(os.environ.get("RETURN_REMINDER_DAYS", "7"))
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Kent Forum performance portal <performance@kentforum.example>")

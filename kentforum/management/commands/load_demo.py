@@ -25,7 +25,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS("Demo set loaded." if result.report.changed else "No changes: the demo set is already loaded."))
         if result.passwords:
-            self.stdout.write("\nDemo users (sign in at /accounts/login/ or /admin/):")
+            self.stdout.write("\nDemo users (sign in at http://127.0.0.1:8000/accounts/login/):")
             for username, password in result.passwords.items():
                 self.stdout.write(f"  {username:<16} {password}")
         else:

@@ -1,0 +1,57 @@
+"""Form helpers shared by the portal's pages."""
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+
+
+def error_list(*forms_) -> list[tuple[str, str]]:
+    """(field id, message) pairs for a GOV.UK error summary, in field order; non-field errors
+    have no link target."""
+    result = []
+    for form in forms_:
+        if form is None or not form.is_bound:
+            continue
+        for message in form.non_field_errors():
+            result.append(("", message))
+        for name in form.fields:
+            for message in form[name].errors:
+                result.append((form[name].auto_id, message))
+    return result
+
+
+class FriendlyDecimalField(forms.DecimalField):
+    """A number as people type it: commas, spaces, a pound sign or a per cent sign are allowed."""
+
+    default_error_messages = {"invalid": "Enter a number, like 1234 or 56.7."}
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().replace(",", "").replace(" ", "").lstrip("£").rstrip("%")
+        if value in self.empty_values:
+            return None
+        try:
+            number = Decimal(value)
+        except (InvalidOperation, TypeError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if not number.is_finite():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
+class DateParts(forms.Form):
+    """Mixin-style helper: turn day/month/year fields named <prefix>_day etc. into a date."""
+
+    @staticmethod
+    def compose(cleaned: dict, prefix: str, label: str) -> tuple[datetime.date | None, str | None]:
+        parts = [cleaned.get(f"{prefix}_{p}") for p in ("day", "month", "year")]
+        if all(p in (None, "") for p in parts):
+            return None, None
+        if any(p in (None, "") for p in parts):
+            return None, f"{label} must include a day, month and year."
+        try:
+            return datetime.date(int(parts[2]), int(parts[1]), int(parts[0])), None
+        except (ValueError, TypeError):
+            return None, f"{label} must be a real date."

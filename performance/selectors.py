@@ -1,0 +1,213 @@
+"""Reads of the performance domain: an officer's returns, the approval queue, a return's
+history. Each starts from the user's scope (``permissions.visible_returns``) and fetches
+related rows in bulk, so a page costs a fixed number of queries."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from kentforum.roles import GROUP_NAMES, Role, user_organisation
+
+from . import permissions
+from .models import (
+    IndicatorAssignment,
+    IndicatorReturn,
+    IndicatorTarget,
+    Milestone,
+    MilestoneReturn,
+    PeriodEvent,
+    ReportingPeriod,
+    WorkflowState,
+)
+
+DONE_STATES = (WorkflowState.SUBMITTED, WorkflowState.APPROVED)
+
+
+def open_periods():
+    return ReportingPeriod.objects.filter(status=ReportingPeriod.Status.OPEN).order_by("start", "kind")
+
+
+def period_for_indicator(indicator, periods_open):
+    """The open period an indicator is returned for: a quarter for quarterly indicators, the
+    matching year for annual ones."""
+    wanted = {
+        "quarterly": {ReportingPeriod.Kind.QUARTER},
+        "monthly": {ReportingPeriod.Kind.MONTH, ReportingPeriod.Kind.QUARTER},
+        "annual": {
+            ReportingPeriod.Kind.CALENDAR_YEAR if indicator.year_basis == "calendar" else ReportingPeriod.Kind.FINANCIAL_YEAR
+        },
+    }[indicator.frequency]
+    return [p for p in periods_open if p.kind in wanted]
+
+
+@dataclass
+class ReturnRow:
+    kind: str  # "indicator" or "milestone"
+    title: str
+    code: str
+    area: str
+    period: ReportingPeriod
+    ret: IndicatorReturn | MilestoneReturn | None
+    indicator_id: int | None = None
+    gss_code: str | None = None
+    milestone_id: int | None = None
+
+    @property
+    def state(self) -> str:
+        return self.ret.state if self.ret else "not_started"
+
+    @property
+    def state_label(self) -> str:
+        return self.ret.get_state_display() if self.ret else "Not started"
+
+    @property
+    def done(self) -> bool:
+        return self.ret is not None and self.ret.state in DONE_STATES
+
+
+@dataclass
+class PeriodReturns:
+    period: ReportingPeriod
+    rows: list[ReturnRow]
+
+    @property
+    def done(self) -> int:
+        return sum(1 for r in self.rows if r.done)
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def days_left(self) -> int | None:
+        if not self.period.deadline:
+            return None
+        return (self.period.deadline - timezone.localdate()).days
+
+
+def milestones_due(organisation, period: ReportingPeriod):
+    """The organisation's milestones it reports on in ``period``: those not completed (approved
+    complete) in an earlier period."""
+    completed = MilestoneReturn.objects.filter(
+        status=MilestoneReturn.Status.COMPLETE, state=WorkflowState.APPROVED, period__start__lt=period.start
+    ).values("milestone_id")
+    return (
+        Milestone.objects.filter(owner=organisation).exclude(pk__in=completed)
+        .select_related("delivery_plan", "priority_area").order_by("due_date", "title")
+    )
+
+
+def my_returns(user) -> list[PeriodReturns]:
+    """For each open period: the officer's organisation's indicator and milestone returns, with
+    their state ('not started' where none exists yet)."""
+    organisation = user_organisation(user)
+    if organisation is None:
+        return []
+    periods_open = list(open_periods())
+    assignments = list(
+        IndicatorAssignment.objects.filter(organisation=organisation, indicator__is_active=True)
+        .select_related("indicator", "locality").order_by("indicator__code", "locality__name")
+    )
+    returns = {
+        (r.indicator_id, r.locality_id, r.period_id): r
+        for r in IndicatorReturn.objects.filter(
+            organisation=organisation, period__in=periods_open, breakdown__isnull=True
+        )
+    }
+    milestone_returns = {
+        (r.milestone_id, r.period_id): r
+        for r in MilestoneReturn.objects.filter(organisation=organisation, period__in=periods_open)
+    }
+    result = []
+    for period in periods_open:
+        rows = [
+            ReturnRow(
+                kind="indicator", title=a.indicator.name, code=a.indicator.code, area=a.locality.name, period=period,
+                ret=returns.get((a.indicator_id, a.locality_id, period.pk)), indicator_id=a.indicator_id,
+                gss_code=a.locality.gss_code,
+            )
+            for a in assignments
+            if period in period_for_indicator(a.indicator, periods_open)
+        ]
+        if period.kind == ReportingPeriod.Kind.QUARTER:
+            rows += [
+                ReturnRow(
+                    kind="milestone", title=m.title, code="Milestone", area=str(m.delivery_plan or m.priority_area),
+                    period=period, ret=milestone_returns.get((m.pk, period.pk)), milestone_id=m.pk,
+                )
+                for m in milestones_due(organisation, period)
+            ]
+        if rows:
+            result.append(PeriodReturns(period=period, rows=rows))
+    return result
+
+
+def previous_values(indicator, locality, period, limit: int = 4) -> list[dict]:
+    """The area's last few values for the indicator with their state and the target then, newest first."""
+    rows = (
+        IndicatorReturn.objects.filter(
+            indicator=indicator, locality=locality, breakdown__isnull=True, period__kind=period.kind,
+            period__start__lt=period.start,
+        ).select_related("period").order_by("-period__start")[:limit]
+    )
+    targets = {
+        t.period_id: t for t in IndicatorTarget.objects.filter(
+            indicator=indicator, period__in=[r.period_id for r in rows]
+        ).filter(Q(locality=locality) | Q(locality__isnull=True)).order_by("locality")
+    }
+    return [{"period": r.period.label, "value": r.value, "state": r.get_state_display(), "target": targets.get(r.period_id)} for r in rows]
+
+
+def return_history(ret):
+    return ret.events.select_related("actor").order_by("at", "id")
+
+
+def approval_queue(user) -> list[tuple[object, list]]:
+    """Submitted returns, grouped by organisation (indicator returns first, then milestones)."""
+    indicator_returns = permissions.visible_returns(
+        user, IndicatorReturn.objects.filter(state=WorkflowState.SUBMITTED, breakdown__isnull=True)
+    ).select_related("organisation", "indicator", "locality", "period", "submitted_by")
+    milestone_returns = permissions.visible_returns(
+        user, MilestoneReturn.objects.filter(state=WorkflowState.SUBMITTED)
+    ).select_related("organisation", "milestone", "period", "submitted_by")
+    grouped: dict[object, list] = defaultdict(list)
+    for ret in sorted(indicator_returns, key=lambda r: (r.period.start, r.indicator.code, r.locality.name)):
+        grouped[ret.organisation].append(ret)
+    for ret in sorted(milestone_returns, key=lambda r: (r.period.start, r.milestone.title)):
+        grouped[ret.organisation].append(ret)
+    return sorted(grouped.items(), key=lambda item: item[0].name)
+
+
+def outstanding_by_organisation(period: ReportingPeriod):
+    """For a period: each organisation with assignments, how many of its returns are not yet
+    submitted, and its officers (for reminders)."""
+    done = set(
+        IndicatorReturn.objects.filter(period=period, breakdown__isnull=True, state__in=DONE_STATES)
+        .values_list("indicator_id", "locality_id")
+    )
+    counts: dict[int, int] = defaultdict(int)
+    organisations = {}
+    periods_open = [period]
+    for a in IndicatorAssignment.objects.select_related("organisation", "indicator"):
+        if period not in period_for_indicator(a.indicator, periods_open):
+            continue
+        organisations[a.organisation_id] = a.organisation
+        if (a.indicator_id, a.locality_id) not in done:
+            counts[a.organisation_id] += 1
+    officers = defaultdict(list)
+    for user in get_user_model().objects.filter(
+        is_active=True, groups__name=GROUP_NAMES[Role.OFFICER], person__organisation_id__in=organisations
+    ).select_related("person"):
+        officers[user.person.organisation_id].append(user)
+    return [(organisations[pk], counts.get(pk, 0), officers.get(pk, [])) for pk in sorted(organisations)]
+
+
+def periods_for_admin():
+    """Every period, newest first, with its history of openings, lockings and reopenings."""
+    return ReportingPeriod.objects.prefetch_related(
+        Prefetch("events", queryset=PeriodEvent.objects.select_related("actor"))
+    ).order_by("-start", "kind")
