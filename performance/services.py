@@ -157,7 +157,7 @@ def check_period_open(period: ReportingPeriod) -> None:
 
 def _jsonable(value):
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        return f"{value.normalize():f}"
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
@@ -360,6 +360,11 @@ def _save_breakdowns(ret: IndicatorReturn, breakdowns: dict[int, Decimal | None]
     return changes
 
 
+def _breakdowns_differ(ret: IndicatorReturn, breakdowns: dict[int, Decimal | None]) -> bool:
+    existing = {row.breakdown_id: row.value for row in _breakdown_rows(ret)}
+    return any(existing.get(category_id) != value for category_id, value in breakdowns.items())
+
+
 def _sync_breakdown_state(ret: IndicatorReturn) -> None:
     _breakdown_rows(ret).update(state=ret.state, version=F("version") + 1, updated_at=timezone.now())
 
@@ -401,6 +406,8 @@ def indicator_return_save(
         raise StaleReturnError(ret)
     from_state = ret.state
     changes = _diff(ret, {**values, "state": WorkflowState.DRAFT})
+    if not changes and not _breakdowns_differ(ret, figures.breakdowns):
+        return ret  # nothing changed: no new version, no event
     _bump(IndicatorReturn, ret, expected_version=expected_version, fields={**values, "state": WorkflowState.DRAFT})
     changes.update(_save_breakdowns(ret, figures.breakdowns))
     _sync_breakdown_state(ret)
@@ -557,6 +564,8 @@ def milestone_return_save(
         raise ValidationError({"percent_complete": "A complete milestone is 100% complete."})
     from_state = ret.state
     changes = _diff(ret, {**fields, "state": WorkflowState.DRAFT})
+    if not changes:
+        return ret  # nothing changed: no new version, no event
     _bump(MilestoneReturn, ret, expected_version=expected_version, fields={**fields, "state": WorkflowState.DRAFT})
     _record(ret, action=ReturnEvent.Action.SAVED, user=user, from_state=from_state, changes=changes)
     return ret
