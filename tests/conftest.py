@@ -15,11 +15,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def reload_framework_after(django_db_blocker):
-    """For transactional tests, which empty the database when they end: put the framework back."""
-    yield
-    with django_db_blocker.unblock():
-        framework_load()
+def framework(transactional_db):
+    """For transactional tests: the database is emptied after each of them (pytest-django runs
+    them after the others), so each loads the framework it needs (idempotent) first."""
+    framework_load()
 
 
 def on_postgres() -> bool:

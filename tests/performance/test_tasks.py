@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def worker(transactional_db):
+def worker(framework):
     """A real Celery worker process on its own queue, connected to the test database."""
     db = connection.settings_dict
     database_url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -46,7 +46,7 @@ def worker(transactional_db):
 
 @requires_postgres
 @requires_redis
-def test_a_real_worker_locks_periods_past_their_grace_time(reload_framework_after, worker):
+def test_a_real_worker_locks_periods_past_their_grace_time(framework, worker):
     period = open_quarter(2011, 1)
     period.deadline = datetime.date(2011, 7, 31)
     period.save()
