@@ -1,4 +1,13 @@
 # The portal's image: one image for the web (gunicorn), the Celery worker and beat.
+
+# Front-end: GOV.UK Frontend and Sass from the npm registry; the CSS is built here, not committed.
+FROM node:20-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY static/scss static/scss
+RUN npm run build:css
+
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
@@ -16,6 +25,8 @@ COPY localities ./localities
 RUN pip install .
 
 COPY . .
+COPY --from=assets /build/static/build static/build
+COPY --from=assets /build/node_modules/govuk-frontend/dist/govuk node_modules/govuk-frontend/dist/govuk
 # collectstatic needs settings but no real secrets or services.
 RUN SECRET_KEY=build-only ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://build:6379/0 \
     python manage.py collectstatic --noinput

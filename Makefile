@@ -3,13 +3,14 @@
 # With no DATABASE_URL/REDIS_URL the portal uses a SQLite file and runs Celery tasks eagerly.
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+NPM ?= npm
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install setup worker beat check clean
+.PHONY: run test install assets setup worker beat check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +20,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# Front-end packages (GOV.UK Frontend, Sass, axe-core) from the npm registry, and the CSS built from them.
+node_modules/.installed: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	touch $@
+
+static/build/portal.css: static/scss/portal.scss node_modules/.installed
+	$(NPM) run --silent build:css
+
+assets: static/build/portal.css
+
+install: $(STAMP) assets
 
 setup: install
 	$(BIN)/python manage.py migrate --noinput
@@ -43,4 +54,4 @@ check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache node_modules static/build

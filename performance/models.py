@@ -205,8 +205,10 @@ class Indicator(TimeStampedModel):
 
 
 class IndicatorTarget(TimeStampedModel):
-    """An indicator's target for a period, county-wide or for one locality, with a tolerance:
-    within the tolerance of the target is amber, beyond it red."""
+    """An indicator's target for a period, with a tolerance: within the tolerance of the target
+    is amber, beyond it red. With no locality it is the general target, which applies to the
+    county and to every district without one of its own, except for counts (summed
+    indicators), where it is the county total's target and districts need their own."""
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets")
     period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="targets")

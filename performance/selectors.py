@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from kentforum.roles import GROUP_NAMES, Role, user_organisation
@@ -16,7 +16,6 @@ from . import permissions
 from .models import (
     IndicatorAssignment,
     IndicatorReturn,
-    IndicatorTarget,
     Milestone,
     MilestoneReturn,
     PeriodEvent,
@@ -154,11 +153,9 @@ def previous_values(indicator, locality, period, limit: int = 4) -> list[dict]:
             period__start__lt=period.start,
         ).select_related("period").order_by("-period__start")[:limit]
     )
-    targets = {
-        t.period_id: t for t in IndicatorTarget.objects.filter(
-            indicator=indicator, period__in=[r.period_id for r in rows]
-        ).filter(Q(locality=locality) | Q(locality__isnull=True)).order_by("locality")
-    }
+    from .services import targets_for
+
+    targets = targets_for(indicator, locality, [r.period_id for r in rows])
     return [{"period": r.period.label, "value": r.value, "state": r.get_state_display(), "target": targets.get(r.period_id)} for r in rows]
 
 

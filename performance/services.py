@@ -253,10 +253,21 @@ def figure_errors(indicator, figures: IndicatorFigures) -> dict[str, str]:
     return errors
 
 
+def targets_for(indicator, locality, period_ids) -> dict[int, IndicatorTarget]:
+    """The target that applies to an area in each period: its own, else the general one, except
+    that a count's general target is the county total's and says nothing about one district."""
+    general_applies = not (indicator.aggregation == indicator.Aggregation.SUM and locality.kind == "district")
+    chosen: dict[int, IndicatorTarget] = {}
+    for target in IndicatorTarget.objects.filter(indicator=indicator, period_id__in=period_ids):
+        if target.locality_id == locality.pk:
+            chosen[target.period_id] = target
+        elif target.locality_id is None and general_applies:
+            chosen.setdefault(target.period_id, target)
+    return chosen
+
+
 def target_for(indicator, locality, period) -> IndicatorTarget | None:
-    """The target that applies to an area and period: its own, else the county-wide one."""
-    targets = {t.locality_id: t for t in IndicatorTarget.objects.filter(indicator=indicator, period=period)}
-    return targets.get(locality.pk) or targets.get(None)
+    return targets_for(indicator, locality, [period.pk]).get(period.pk)
 
 
 def value_history(indicator, locality, period, limit: int = 8) -> list[Decimal]:

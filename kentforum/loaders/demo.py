@@ -150,6 +150,18 @@ class DemoLoader:
                     "tolerance_percent": _decimal(spec["tolerance_percent"], 2),
                 },
             )
+            if indicator.aggregation == Indicator.Aggregation.SUM and indicator.reporting_level == "district":
+                # A count's county target is shared out by each district's usual share.
+                factors = {d.pk: self.district_factor(indicator.code, spec["district_spread"], d) for d in self.districts}
+                total = sum(factors.values())
+                for locality in self.districts:
+                    self.up.upsert(
+                        IndicatorTarget, {"indicator": indicator, "period": period, "locality": locality},
+                        {
+                            "target": _decimal(target * factors[locality.pk] / total, indicator.decimal_places),
+                            "tolerance_percent": _decimal(spec["tolerance_percent"], 2),
+                        },
+                    )
 
     # --- returns --------------------------------------------------------------------------
     def district_factor(self, code: str, spread: float, locality: Locality) -> float:

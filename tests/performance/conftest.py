@@ -66,7 +66,9 @@ def count_indicator(db, period):
     services.assignment_ensure(
         organisation=council("Dover District Council"), indicator=indicator, locality=district("Dover")
     )
-    IndicatorTarget.objects.create(indicator=indicator, period=period, target=Decimal(20), tolerance_percent=Decimal(10))
+    IndicatorTarget.objects.create(
+        indicator=indicator, period=period, locality=district(), target=Decimal(20), tolerance_percent=Decimal(10)
+    )
     return indicator
 
 

@@ -1,7 +1,7 @@
 """Bulk entry by CSV: the template, a checked preview with row-level errors, all or nothing."""
 import csv
-from decimal import Decimal
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
