@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("performance.urls")),
+    path("dashboards/", include("performance.dashboard_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -531,3 +531,129 @@ class ReturnImport(TimeStampedModel):
     @property
     def error_count(self) -> int:
         return sum(1 for row in self.rows if row.get("errors"))
+
+
+class Direction(models.TextChoices):
+    """Direction of travel against an earlier period, judged so that small numbers do not flip
+    on noise: rates and counts change only when their 95% confidence intervals do not overlap."""
+
+    IMPROVING = "improving", "Improving"
+    WORSENING = "worsening", "Worsening"
+    NO_CHANGE = "no_change", "No significant change"
+    NOT_COMPARABLE = "not_comparable", "Not comparable"
+
+
+class IndicatorRollup(models.Model):
+    """The summary of approved returns for an indicator, an area (a district, or the KCC area
+    aggregated by the indicator's own method), a period and a breakdown ('' for the total):
+    the figure, coverage, target and status, and direction of travel. Dashboards read only this.
+    Rebuilt by upsert on its natural key, so running a rollup twice changes nothing."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="rollups")
+    locality = models.ForeignKey("localities.Locality", on_delete=models.CASCADE, related_name="rollups")
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="rollups")
+    breakdown_key = models.CharField(max_length=90, blank=True, default="", help_text="'' for the total, else dimension:category.")
+    breakdown_label = models.CharField(max_length=200, blank=True, default="")
+    value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    numerator = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    denominator = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    ci_lower = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    ci_upper = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    reporting = models.PositiveSmallIntegerField(default=0, help_text="Areas whose approved return is included.")
+    expected = models.PositiveSmallIntegerField(default=0, help_text="Areas that should report.")
+    missing = models.JSONField(default=list, blank=True, help_text="Names of the areas with no approved return.")
+    target = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    tolerance_percent = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=10, default="no_target")
+    previous_value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    direction_previous = models.CharField(max_length=15, choices=Direction.choices, default=Direction.NOT_COMPARABLE)
+    year_ago_value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    direction_year = models.CharField(max_length=15, choices=Direction.choices, default=Direction.NOT_COMPARABLE)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["indicator", "period__start", "locality"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "locality", "period", "breakdown_key"], name="one_rollup_per_indicator_area_period_breakdown"
+            ),
+        ]
+        indexes = [models.Index(fields=["period", "locality", "breakdown_key"])]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.locality} {self.period} {self.breakdown_key or 'total'}"
+
+    @property
+    def coverage_display(self) -> str:
+        noun = "district" if self.expected != 1 or self.locality.kind == "district" else "area"
+        return f"{self.reporting}/{self.expected} {noun}{'s' if self.expected != 1 else ''}"
+
+
+class MilestoneRollup(models.Model):
+    """A milestone's position at the end of a period, from its latest approved return up to then:
+    status, percent complete, whether it is overdue (past its due date and not complete) or has
+    slipped (a revised date after the due date). Plans and boards count these rows."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="rollups")
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="milestone_rollups")
+    status = models.CharField(max_length=12, choices=MilestoneReturn.Status.choices, default=MilestoneReturn.Status.NOT_STARTED)
+    percent_complete = models.PositiveSmallIntegerField(default=0)
+    reported_period = models.ForeignKey(
+        ReportingPeriod, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="The period of the approved return this row is taken from; empty if none yet.",
+    )
+    revised_date = models.DateField(null=True, blank=True)
+    overdue = models.BooleanField(default=False)
+    slipped = models.BooleanField(default=False)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["period__start", "milestone__due_date"]
+        constraints = [models.UniqueConstraint(fields=["milestone", "period"], name="one_milestone_rollup_per_period")]
+
+    def __str__(self) -> str:
+        return f"{self.milestone} at {self.period}"
+
+
+class KPQJudgement(models.Model):
+    """A board member's own answer to a KPQ, with a rationale, beside the derived one. Each
+    judgement is a new row, so the history is kept."""
+
+    class Answer(models.TextChoices):
+        IMPROVING = "improving", "Improving"
+        MIXED = "mixed", "Mixed"
+        WORSENING = "worsening", "Worsening"
+        NOT_ENOUGH_DATA = "not_enough_data", "Not enough data"
+
+    kpq = models.ForeignKey("ambitions.KPQ", on_delete=models.CASCADE, related_name="judgements")
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="+")
+    answer = models.CharField(max_length=16, choices=Answer.choices)
+    rationale = models.TextField()
+    derived_answer = models.CharField(max_length=16, choices=Answer.choices, help_text="The derived answer at the time.")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kpq.code}: {self.get_answer_display()} ({self.at:%Y-%m-%d})"
+
+
+class BoardReport(models.Model):
+    """A board's six-monthly progress report to Joint Kent Chiefs and the Forum, fixed 'as at'
+    the moment it was published: the figures are copied into ``content`` so that later edits
+    do not change a report already sent."""
+
+    board = models.ForeignKey("partnerships.Board", on_delete=models.PROTECT, related_name="reports")
+    title = models.CharField(max_length=250)
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="+")
+    as_at = models.DateTimeField()
+    content = models.JSONField()
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-as_at"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -2,6 +2,7 @@
 return form, the API, the CSV import and the rollups all judge a figure the same way."""
 from __future__ import annotations
 
+import math
 import statistics
 from decimal import Decimal
 
@@ -78,3 +79,71 @@ def _fmt(value: Decimal) -> str:
         whole, fraction = text.split(".")
         return f"{int(whole):,}.{fraction}"
     return f"{int(normal):,}"
+
+
+# --- Confidence limits and direction of travel -----------------------------------------------
+
+Z95 = 1.959964
+NO_CHANGE_BAND = 0.02  # figures without confidence limits: within ±2% counts as no change
+
+
+def wilson_interval(numerator: float, denominator: float, z: float = Z95) -> tuple[float, float] | None:
+    """95% Wilson score interval of a proportion, as a fraction (0-1)."""
+    if denominator is None or denominator <= 0 or numerator is None:
+        return None
+    p = numerator / denominator
+    n = denominator
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = (z / (1 + z * z / n)) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def poisson_interval(count: float, z: float = Z95) -> tuple[float, float] | None:
+    """95% confidence interval of a count (Byar's approximation to the exact Poisson limits)."""
+    if count is None or count < 0:
+        return None
+    lower = 0.0 if count == 0 else count * (1 - 1 / (9 * count) - z / (3 * math.sqrt(count))) ** 3
+    upper = (count + 1) * (1 - 1 / (9 * (count + 1)) + z / (3 * math.sqrt(count + 1))) ** 3
+    return lower, upper
+
+
+def confidence_limits(*, unit: str, aggregation: str, multiplier: float, value, numerator, denominator):
+    """Confidence limits of a figure on its own scale: Wilson for percentages, Poisson (Byar) for
+    rates per 1,000 or 100,000 and for counts; none for other figures."""
+    if aggregation == "ratio" and numerator is not None and denominator:
+        if unit == "percentage":
+            interval = wilson_interval(float(numerator), float(denominator))
+            return None if interval is None else (interval[0] * 100, interval[1] * 100)
+        interval = poisson_interval(float(numerator))
+        if interval is None:
+            return None
+        scale = multiplier / float(denominator)
+        return interval[0] * scale, interval[1] * scale
+    if unit == "count" and value is not None:
+        return poisson_interval(float(value))
+    return None
+
+
+def direction(*, current, previous, current_ci=None, previous_ci=None, polarity: str) -> str:
+    """Improving, worsening or no significant change, by polarity. With confidence limits on
+    both figures a change counts only when the intervals do not overlap; without them, a change
+    within ±2% is no change."""
+    if current is None or previous is None or polarity == "neutral":
+        return "not_comparable"
+    current, previous = float(current), float(previous)
+    if current_ci and previous_ci:
+        if current_ci[0] > previous_ci[1]:
+            moved = 1
+        elif current_ci[1] < previous_ci[0]:
+            moved = -1
+        else:
+            return "no_change"
+    else:
+        if previous == 0:
+            return "no_change" if current == 0 else ("improving" if (current > 0) == (polarity == "higher_is_better") else "worsening")
+        change = (current - previous) / abs(previous)
+        if abs(change) <= NO_CHANGE_BAND:
+            return "no_change"
+        moved = 1 if change > 0 else -1
+    better = moved > 0 if polarity == "higher_is_better" else moved < 0
+    return "improving" if better else "worsening"

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import F
@@ -483,6 +483,7 @@ def return_approve(*, ret, expected_version: int, user=None, at: datetime | None
         expected_version=expected_version, action=ReturnEvent.Action.APPROVED, user=user, at=at,
         extra={"decided_at": at or timezone.now(), "decided_by": user},
     )
+    _queue_rollups(ret)
     return ret
 
 
@@ -497,6 +498,7 @@ def return_send_back(*, ret, reason: str, expected_version: int, user=None, at: 
         expected_version=expected_version, action=ReturnEvent.Action.RETURNED, user=user, at=at, note=reason.strip(),
         extra={"decided_at": at or timezone.now(), "decided_by": user, "return_reason": reason.strip()},
     )
+    _queue_rollups(ret)
     return ret
 
 
@@ -512,7 +514,15 @@ def return_reopen(*, ret, reason: str, expected_version: int, user):
         expected_version=expected_version, action=ReturnEvent.Action.REOPENED, user=user, note=reason.strip(),
         extra={"decided_at": timezone.now(), "decided_by": user, "return_reason": reason.strip()},
     )
+    _queue_rollups(ret)
     return ret
+
+
+def _queue_rollups(ret) -> None:
+    """Queue, for after the commit, the rollup of the slices this decision touches."""
+    from . import rollups
+
+    rollups.queue_for_return(ret)
 
 
 # --- Milestone returns -----------------------------------------------------------------------
@@ -650,3 +660,41 @@ def reminders_send(*, today: date | None = None) -> int:
     if messages:
         send_mass_mail(messages, fail_silently=False)
     return len(messages)
+
+
+# --- Board members' judgements and board reports ---------------------------------------------
+
+def check_can_judge(user) -> None:
+    from kentforum.roles import Role, user_roles
+
+    if not {Role.BOARD_MEMBER, Role.FORUM_ADMIN} & user_roles(user):
+        raise PermissionDenied("Only board members and the Forum team may add a judgement or publish a report.")
+
+
+@transaction.atomic
+def kpq_judgement_add(*, user, kpq, period, answer: str, rationale: str, derived_answer: str):
+    """Record a board member's own answer to a KPQ with its rationale, beside the derived one.
+    Earlier judgements are kept: this adds a row."""
+    from .models import KPQJudgement
+
+    check_can_judge(user)
+    if answer not in KPQJudgement.Answer.values:
+        raise ValidationError({"answer": "Select an answer."})
+    if not rationale.strip():
+        raise ValidationError({"rationale": "Give the rationale for your judgement."})
+    return KPQJudgement.objects.create(
+        kpq=kpq, period=period, answer=answer, rationale=rationale.strip(), derived_answer=derived_answer,
+        author=user, at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def board_report_publish(*, user, board, period, content: dict, title: str):
+    """Fix an Ambition Board's progress report as at now: the figures are copied in, so later
+    changes to returns or rollups do not alter a report already sent."""
+    from .models import BoardReport
+
+    check_can_judge(user)
+    return BoardReport.objects.create(
+        board=board, period=period, title=title, as_at=timezone.now(), content=content, published_by=user,
+    )

@@ -15,3 +15,28 @@ def reminders_send_task() -> int:
     """E-mail officers with outstanding returns before the deadline and when overdue. Idempotent:
     each period's reminders of one kind are sent once."""
     return services.reminders_send()
+
+
+@shared_task(acks_late=True)
+def rollup_slices_task(slices: list[list[int]]) -> int:
+    """Recompute the given [indicator_id, period_id] slices. Idempotent (upserts on natural keys,
+    a lock per slice), so a task redelivered after its worker died gives the same tables."""
+    from . import rollups
+
+    return sum(rollups.rollup_slice(indicator_id, period_id) for indicator_id, period_id in slices)
+
+
+@shared_task(acks_late=True)
+def rollup_milestones_task(period_id: int) -> int:
+    """Recompute every milestone's position at the end of a period. Idempotent."""
+    from . import rollups
+
+    return rollups.rollup_milestones(period_id)
+
+
+@shared_task(acks_late=True)
+def rollup_rebuild_task() -> dict:
+    """Nightly safety net: recompute every summary row. Idempotent."""
+    from . import rollups
+
+    return rollups.rebuild_all()

@@ -25,12 +25,13 @@ from ambitions.models import KPQ, ActionPlan, Ambition, DeliveryPlan, ForwardPla
 from localities.models import Locality, LocalPriority
 from partnerships.models import Board, Organisation
 from partnerships.services import person_user_ensure
-from performance import periods, services
+from performance import periods, rollups, services
 from performance.models import (
     BreakdownDimension,
     Indicator,
     IndicatorAssignment,
     IndicatorReturn,
+    IndicatorRollup,
     IndicatorTarget,
     Milestone,
     MilestoneReturn,
@@ -356,7 +357,7 @@ class DemoLoader:
                     Milestone, {"title": item["title"], "delivery_plan": plan},
                     {"owner": owner, "due_date": item["due"], "is_demo": True},
                 )
-                self.up.set_related(milestone, "kpqs", [], "milestone KPQs")
+                self.up.set_related(milestone, "kpqs", [self.kpqs[c] for c in block.get("kpqs", [])], "milestone KPQs")
                 self.milestone_profiles.append((milestone, item["profile"]))
 
     def milestone_progress(self, milestone: Milestone, profile: str, period: ReportingPeriod):
@@ -508,7 +509,12 @@ class DemoLoader:
         self.load_milestones(programme)
         self.load_action_plans(programme)
         self.load_assignments(indicators)
-        self.load_returns(indicators)
+        with rollups.deferred() as pending:
+            self.load_returns(indicators)
+            changed = bool(pending)
+            pending.clear()  # one full rebuild below instead of thousands of small rollups
+        if changed or not IndicatorRollup.objects.exists():
+            self.up.report.counts["summary rows"]["created"] += rollups.rebuild_all()["indicator rows"]
         self.load_local_priorities(programme)
         self.load_studies(programme)
         return DemoResult(report=self.up.report, passwords=self.passwords)

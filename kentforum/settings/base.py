@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -118,6 +119,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 GOVUK_FRONTEND_DIR = BASE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 if GOVUK_FRONTEND_DIR.is_dir():
     STATICFILES_DIRS.append(("govuk", GOVUK_FRONTEND_DIR))
+# plotly.js as shipped inside the plotly package from PyPI: served from our own static files.
+import plotly as _plotly  # noqa: E402
+
+STATICFILES_DIRS.append(("plotly", Path(_plotly.__file__).parent / "package_data"))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -152,6 +157,10 @@ CELERY_BEAT_SCHEDULE = {
     "return-reminders": {
         "task": "performance.tasks.reminders_send_task",
         "schedule": 60 * 60,
+    },
+    "nightly-rollup-rebuild": {
+        "task": "performance.tasks.rollup_rebuild_task",
+        "schedule": crontab(hour=2, minute=30),
     },
 }
 

@@ -1,0 +1,55 @@
+"""Charts: pure functions from aggregated rows to Plotly figures (as JSON for the page). Every
+chart on a page has a data table beside it with the same rows."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+KENT_BLUE = "#1d3c70"
+ACCENT = "#5694ca"
+GREY = "#505a5f"
+ORANGE = "#f47738"
+
+
+def _layout(title: str, *, height: int = 300, **extra) -> dict:
+    return dict(
+        title={"text": title, "font": {"size": 15}}, height=height, margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        font={"family": "Arial, sans-serif", "color": "#0b0c0c"}, paper_bgcolor="white", plot_bgcolor="white",
+        legend={"orientation": "h", "y": -0.25}, **extra,
+    )
+
+
+def trend_chart(*, title: str, unit: str, points: list[dict]) -> str:
+    """County value by period with the target: points are {period, value, target}."""
+    labels = [p["period"] for p in points]
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(
+        x=labels, y=[float(p["value"]) if p["value"] is not None else None for p in points], name="Kent",
+        mode="lines+markers", line={"color": KENT_BLUE, "width": 3},
+    ))
+    if any(p["target"] is not None for p in points):
+        figure.add_trace(go.Scatter(
+            x=labels, y=[float(p["target"]) if p["target"] is not None else None for p in points], name="Target",
+            mode="lines", line={"color": ORANGE, "dash": "dash"},
+        ))
+    figure.update_layout(**_layout(title, yaxis={"title": unit, "gridcolor": "#e5e5e5"}))
+    return figure.to_json()
+
+
+def ranked_chart(*, title: str, unit: str, rows: list[dict]) -> str:
+    """Districts ranked by value with 95% confidence intervals where known; the highlighted
+    district and the county stand out. rows are {area, value, lower, upper, highlight, county}."""
+    ordered = sorted((r for r in rows if r["value"] is not None), key=lambda r: float(r["value"]))
+    colours = [ORANGE if r["highlight"] else (GREY if r["county"] else ACCENT) for r in ordered]
+    error = None
+    if any(r["lower"] is not None for r in ordered):
+        error = {
+            "type": "data", "symmetric": False, "color": "#0b0c0c", "thickness": 1,
+            "array": [float(r["upper"]) - float(r["value"]) if r["upper"] is not None else 0 for r in ordered],
+            "arrayminus": [float(r["value"]) - float(r["lower"]) if r["lower"] is not None else 0 for r in ordered],
+        }
+    figure = go.Figure(go.Bar(
+        x=[float(r["value"]) for r in ordered], y=[r["area"] for r in ordered], orientation="h",
+        marker={"color": colours}, error_x=error, name=unit,
+    ))
+    figure.update_layout(**_layout(title, height=120 + 24 * len(ordered), xaxis={"title": unit, "gridcolor": "#e5e5e5"}))
+    return figure.to_json()

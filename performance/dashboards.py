@@ -1,0 +1,386 @@
+"""Reads for the dashboards. They read only the summary tables (and the framework), in a fixed
+number of queries whatever the number of indicators and districts: every query fetches a whole
+set and the grouping happens here.
+
+Only approved returns reach the summary tables, so everything here is publishable.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch
+
+from ambitions.models import KPQ, Ambition, DeliveryPlanAmbition
+from localities.models import Locality, LocalPriority
+from partnerships.models import Board, StrategicPartnership
+
+from . import charts, rules
+from .models import Indicator, IndicatorRollup, KPQJudgement, MilestoneReturn, MilestoneRollup, ReportingPeriod, Study
+
+DIRECTION_WORDS = {"improving": "improving", "worsening": "worsening", "no_change": "no significant change"}
+ANSWER_LABELS = dict(KPQJudgement.Answer.choices)
+
+
+def fmt(value, places: int = 1) -> str:
+    if value is None:
+        return "—"
+    return f"{Decimal(value):,.{places}f}"
+
+
+@dataclass
+class IndicatorView:
+    """An indicator as a dashboard shows it: its latest available county figure, trend, and the
+    districts' figures in that period."""
+
+    indicator: Indicator
+    latest: IndicatorRollup | None = None
+    trend: list[IndicatorRollup] = field(default_factory=list)
+    districts: list[IndicatorRollup] = field(default_factory=list)
+
+    @property
+    def direction(self) -> str:
+        if self.latest is None:
+            return "not_comparable"
+        if self.latest.direction_year != "not_comparable":
+            return self.latest.direction_year
+        return self.latest.direction_previous
+
+    @property
+    def status_label(self) -> str:
+        return rules.STATUS_LABELS.get(self.latest.status if self.latest else "no_target", "No data")
+
+    @property
+    def is_exception(self) -> bool:
+        return self.latest is not None and (self.latest.status == rules.RED or self.direction == "worsening")
+
+    def trend_points(self) -> list[dict]:
+        return [{"period": r.period.label, "value": r.value, "target": r.target, "coverage": r.coverage_display} for r in self.trend]
+
+    def trend_chart(self) -> str:
+        return charts.trend_chart(
+            title=f"{self.indicator.name}: Kent", unit=self.indicator.get_unit_display(), points=self.trend_points()
+        )
+
+    def district_summary(self) -> str:
+        """A sentence from the figures: how many districts improved, and whether the gap between
+        the highest and lowest narrowed, over the year."""
+        rows = [r for r in self.districts if r.value is not None]
+        comparable = [r for r in rows if r.direction_year != "not_comparable"]
+        name = self.indicator.name
+        if not comparable:
+            return f"{name}: not enough data to compare districts with a year before."
+        improved = sum(1 for r in comparable if r.direction_year == "improving")
+        worsened = sum(1 for r in comparable if r.direction_year == "worsening")
+        text = f"{name}: {improved} of {len(comparable)} districts improved"
+        if worsened:
+            text += f" and {worsened} worsened"
+        now = [r.value for r in rows]
+        before = [r.year_ago_value for r in rows if r.year_ago_value is not None]
+        places = self.indicator.decimal_places
+        if len(now) > 1 and len(before) > 1:
+            gap_now, gap_before = max(now) - min(now), max(before) - min(before)
+            verb = "narrowed" if gap_now < gap_before else "widened" if gap_now > gap_before else "stayed"
+            text += f"; the gap between the highest and lowest {verb} from {fmt(gap_before, places)} to {fmt(gap_now, places)}"
+        return text + "."
+
+
+def derived_answer(views: list[IndicatorView]) -> str:
+    """A KPQ's answer from its indicators' direction of travel: improving if some improve and
+    none worsen, worsening if some worsen and none improve, mixed otherwise, and not enough data
+    when none can be compared."""
+    directions = [v.direction for v in views if v.direction != "not_comparable"]
+    if not directions:
+        return KPQJudgement.Answer.NOT_ENOUGH_DATA
+    improving, worsening = directions.count("improving"), directions.count("worsening")
+    if improving and not worsening:
+        return KPQJudgement.Answer.IMPROVING
+    if worsening and not improving:
+        return KPQJudgement.Answer.WORSENING
+    return KPQJudgement.Answer.MIXED
+
+
+def narrative(views: list[IndicatorView]) -> str:
+    """One paragraph generated from the figures."""
+    if not views:
+        return "No indicators are linked to this question yet."
+    counts = Counter(v.direction for v in views)
+    parts = [
+        f"Of {len(views)} indicator{'s' if len(views) != 1 else ''}, {counts['improving']} "
+        f"{'is' if counts['improving'] == 1 else 'are'} improving, {counts['worsening']} worsening and "
+        f"{counts['no_change']} without significant change over the year"
+        + (f" ({counts['not_comparable']} cannot yet be compared)" if counts["not_comparable"] else "") + "."
+    ]
+    parts += [v.district_summary() for v in views if v.indicator.reporting_level == "district"]
+    return " ".join(parts)
+
+
+class Evidence:
+    """Loads, for a set of indicators, the county trend and the latest districts' figures, in
+    three queries."""
+
+    def __init__(self, indicators) -> None:
+        self.indicators = list(indicators)
+        ids = [i.pk for i in self.indicators]
+        county_rows = (
+            IndicatorRollup.objects.filter(indicator_id__in=ids, locality__kind=Locality.Kind.COUNTY, breakdown_key="")
+            .select_related("period", "locality").order_by("period__start")
+        )
+        trends: dict[int, list[IndicatorRollup]] = defaultdict(list)
+        for row in county_rows:
+            trends[row.indicator_id].append(row)
+        self.views: dict[int, IndicatorView] = {}
+        latest_periods = {}
+        for indicator in self.indicators:
+            trend = [r for r in trends.get(indicator.pk, []) if r.reporting > 0]
+            latest = trend[-1] if trend else None
+            self.views[indicator.pk] = IndicatorView(indicator=indicator, latest=latest, trend=trend)
+            if latest:
+                latest_periods[indicator.pk] = latest.period_id
+        district_rows = (
+            IndicatorRollup.objects.filter(
+                indicator_id__in=list(latest_periods), period_id__in=set(latest_periods.values()),
+                locality__kind=Locality.Kind.DISTRICT, breakdown_key="",
+            ).select_related("locality", "period").order_by("locality__name")
+        )
+        for row in district_rows:
+            if latest_periods.get(row.indicator_id) == row.period_id:
+                self.views[row.indicator_id].districts.append(row)
+
+    def for_indicators(self, indicators) -> list[IndicatorView]:
+        return [self.views[i.pk] for i in indicators if i.pk in self.views]
+
+
+def _indicators():
+    return Indicator.objects.filter(is_active=True).prefetch_related("kpqs", "ambitions").select_related("data_owner")
+
+
+def _latest_quarter_with_milestones() -> ReportingPeriod | None:
+    row = MilestoneRollup.objects.filter(reported_period__isnull=False).select_related("period").order_by("-period__start").first()
+    return row.period if row else None
+
+
+@dataclass
+class MilestoneSummary:
+    period: ReportingPeriod | None
+    rows: list[MilestoneRollup]
+
+    @property
+    def counts(self) -> list[tuple[str, int]]:
+        counter = Counter(r.status for r in self.rows)
+        return [(label, counter.get(value, 0)) for value, label in MilestoneReturn.Status.choices]
+
+    @property
+    def overdue(self) -> list[MilestoneRollup]:
+        return [r for r in self.rows if r.overdue]
+
+    @property
+    def slipped(self) -> list[MilestoneRollup]:
+        return [r for r in self.rows if r.slipped]
+
+
+def milestone_summaries_by_ambition() -> tuple[ReportingPeriod | None, dict[int, MilestoneSummary]]:
+    """For the latest quarter with milestone positions: each ambition's milestones (of the plans
+    that serve it and of its board's action plans)."""
+    period = _latest_quarter_with_milestones()
+    result: dict[int, MilestoneSummary] = {}
+    if period is None:
+        return None, result
+    plan_ambitions = defaultdict(set)
+    for plan_id, number in DeliveryPlanAmbition.objects.values_list("plan_id", "ambition__number"):
+        plan_ambitions[plan_id].add(number)
+    grouped: dict[int, list] = defaultdict(list)
+    for row in MilestoneRollup.objects.filter(period=period).select_related(
+        "milestone__delivery_plan", "milestone__priority_area__action_plan__board__ambition", "milestone__owner"
+    ).prefetch_related("milestone__kpqs").order_by("milestone__due_date"):
+        milestone = row.milestone
+        numbers = set(plan_ambitions.get(milestone.delivery_plan_id, set()))
+        if milestone.priority_area_id:
+            numbers.add(milestone.priority_area.action_plan.board.ambition.number)
+        for number in numbers:
+            grouped[number].append(row)
+    for number in (1, 2, 3):
+        result[number] = MilestoneSummary(period=period, rows=grouped.get(number, []))
+    return period, result
+
+
+# --- The dashboards ---------------------------------------------------------------------------
+
+def forum_dashboard() -> dict:
+    """The Kent Forum: the three ambitions side by side, each with its KPQs and their answers,
+    indicators and milestones by status, and the exceptions."""
+    ambitions = list(Ambition.objects.prefetch_related(Prefetch("kpqs", queryset=KPQ.objects.order_by("number"))))
+    indicators = list(_indicators())
+    evidence = Evidence(indicators)
+    period, milestones = milestone_summaries_by_ambition()
+    columns = []
+    for ambition in ambitions:
+        mine = [i for i in indicators if any(a.pk == ambition.pk for a in i.ambitions.all())]
+        views = evidence.for_indicators(mine)
+        kpqs = []
+        for kpq in ambition.kpqs.all():
+            kpq_views = evidence.for_indicators([i for i in mine if any(k.pk == kpq.pk for k in i.kpqs.all())])
+            kpqs.append({"kpq": kpq, "answer": derived_answer(kpq_views), "answer_label": ANSWER_LABELS[derived_answer(kpq_views)]})
+        status_counts = Counter(v.latest.status if v.latest else "no_data" for v in views)
+        columns.append({
+            "ambition": ambition, "kpqs": kpqs,
+            "status_counts": [(label, status_counts.get(key, 0)) for key, label in
+                              ((rules.GREEN, "On target"), (rules.AMBER, "Within tolerance"), (rules.RED, "Off target"),
+                               (rules.NO_TARGET, "No target"), ("no_data", "No data yet"))],
+            "milestones": milestones.get(ambition.number),
+            "exceptions": [v for v in views if v.is_exception],
+        })
+    return {"columns": columns, "milestone_period": period}
+
+
+def ambition_dashboard(number: int) -> dict:
+    """An Ambition Board: each KPQ with its evidence, the delivery plans, the partnerships the
+    board leads, and the exception report."""
+    ambition = Ambition.objects.prefetch_related(Prefetch("kpqs", queryset=KPQ.objects.order_by("number"))).get(number=number)
+    board = Board.objects.filter(kind=Board.Kind.AMBITION, ambition=ambition).first()
+    indicators = list(_indicators().filter(ambitions=ambition))
+    evidence = Evidence(indicators)
+    period, milestones = milestone_summaries_by_ambition()
+    summary = milestones.get(number)
+    studies = list(Study.objects.filter(kpqs__ambition=ambition).distinct().prefetch_related("kpqs"))
+    kpqs = []
+    for kpq in ambition.kpqs.all():
+        views = evidence.for_indicators([i for i in indicators if any(k.pk == kpq.pk for k in i.kpqs.all())])
+        answer = derived_answer(views)
+        kpqs.append({
+            "kpq": kpq, "views": views, "answer": answer, "answer_label": ANSWER_LABELS[answer],
+            "studies": [s for s in studies if any(k.pk == kpq.pk for k in s.kpqs.all())],
+        })
+    links = list(DeliveryPlanAmbition.objects.filter(ambition=ambition).select_related("plan__owner").order_by("plan__order"))
+    views = evidence.for_indicators(indicators)
+    missing = sorted({(v.indicator.code, name) for v in views if v.latest for name in v.latest.missing})
+    return {
+        "ambition": ambition, "board": board, "kpqs": kpqs, "milestones": summary, "milestone_period": period,
+        "primary_plans": [link.plan for link in links if link.is_primary],
+        "contributing_plans": [link.plan for link in links if not link.is_primary],
+        "partnerships": list(StrategicPartnership.objects.filter(lead_board=board).prefetch_related("supported_boards")) if board else [],
+        "exceptions": [v for v in views if v.is_exception],
+        "missing": missing,
+    }
+
+
+def locality_dashboard(gss_code: str) -> dict:
+    """A Locality Board: its weighted local priorities first, each indicator of the district
+    against the county and the other districts, and the district's missing returns."""
+    locality = Locality.objects.get(gss_code=gss_code, kind=Locality.Kind.DISTRICT)
+    board = Board.objects.filter(kind=Board.Kind.LOCALITY, locality=locality).first()
+    county = Locality.objects.get(kind=Locality.Kind.COUNTY)
+    priorities = list(
+        LocalPriority.objects.filter(locality=locality).select_related("ambition")
+        .prefetch_related("indicators").order_by("-weight", "title")
+    )
+    indicators = list(_indicators().filter(reporting_level="district"))
+    evidence = Evidence(indicators)
+    cards = {}
+    for view in evidence.for_indicators(indicators):
+        own = next((r for r in view.districts if r.locality_id == locality.pk), None)
+        rows = [
+            {"area": r.locality.name, "value": r.value, "lower": r.ci_lower, "upper": r.ci_upper,
+             "highlight": r.locality_id == locality.pk, "county": False, "status": r.status, "direction": r.direction_year}
+            for r in view.districts if r.value is not None
+        ]
+        if view.latest is not None and view.latest.value is not None:
+            rows.append({"area": "Kent (KCC area)", "value": view.latest.value, "lower": view.latest.ci_lower,
+                         "upper": view.latest.ci_upper, "highlight": False, "county": True, "status": view.latest.status,
+                         "direction": view.latest.direction_year})
+        ranked = sorted([r for r in rows if not r["county"]], key=lambda r: r["value"],
+                        reverse=view.indicator.polarity == "higher_is_better")
+        rank = next((n for n, r in enumerate(ranked, start=1) if r["highlight"]), None)
+        cards[view.indicator.pk] = {
+            "view": view, "own": own, "rows": sorted(rows, key=lambda r: r["value"]), "rank": rank, "of": len(ranked),
+            "chart": charts.ranked_chart(
+                title=f"{view.indicator.name}, {view.latest.period.label if view.latest else ''}",
+                unit=view.indicator.get_unit_display(), rows=rows,
+            ) if rows else None,
+        }
+    prioritised, shown = [], set()
+    for priority in priorities:
+        prioritised.append({"priority": priority, "cards": [cards[i.pk] for i in priority.indicators.all() if i.pk in cards]})
+        shown |= {i.pk for i in priority.indicators.all()}
+    others = [card for pk, card in cards.items() if pk not in shown]
+    missing = sorted(
+        ((card["view"].indicator, card["view"].latest.period) for card in cards.values()
+         if card["view"].latest and locality.name in card["view"].latest.missing),
+        key=lambda pair: pair[0].code,
+    )
+    return {
+        "locality": locality, "board": board, "county": county, "priorities": prioritised, "others": others,
+        "missing": missing,
+    }
+
+
+def kpq_page(code: str) -> dict:
+    """A KPQ: the question, its evidence, the derived answer and its narrative, and the board
+    members' judgements with their history."""
+    ambition_number, kpq_number = code.upper().removeprefix("A").split("-KPQ")
+    kpq = KPQ.objects.select_related("ambition").get(ambition__number=int(ambition_number), number=int(kpq_number))
+    indicators = list(_indicators().filter(kpqs=kpq))
+    evidence = Evidence(indicators)
+    views = evidence.for_indicators(indicators)
+    answer = derived_answer(views)
+    period, milestones = milestone_summaries_by_ambition()
+    return {
+        "kpq": kpq, "views": views, "answer": answer, "answer_label": ANSWER_LABELS[answer], "narrative": narrative(views),
+        "studies": list(kpq.studies.all()),
+        "milestones": [
+            r for r in (milestones[kpq.ambition.number].rows if kpq.ambition.number in milestones else [])
+            if any(k.pk == kpq.pk for k in r.milestone.kpqs.all())
+        ],
+        "milestone_period": period,
+        "judgements": list(kpq.judgements.select_related("author", "period")),
+        "latest_period": max((v.latest.period for v in views if v.latest), key=lambda p: p.start, default=None),
+    }
+
+
+def board_report_content(number: int) -> dict:
+    """The figures of an Ambition Board's six-monthly report, as plain data that can be stored
+    as a snapshot and rendered or exported later unchanged."""
+    data = ambition_dashboard(number)
+    kpqs = []
+    for item in data["kpqs"]:
+        kpqs.append({
+            "code": item["kpq"].code, "text": item["kpq"].text, "answer": item["answer_label"],
+            "narrative": narrative(item["views"]),
+            "indicators": [
+                {
+                    "code": v.indicator.code, "name": v.indicator.name, "unit": v.indicator.get_unit_display(),
+                    "period": v.latest.period.label if v.latest else "", "value": str(v.latest.value) if v.latest and v.latest.value is not None else "",
+                    "target": str(v.latest.target) if v.latest and v.latest.target is not None else "",
+                    "status": v.status_label, "direction": DIRECTION_WORDS.get(v.direction, "not comparable"),
+                    "coverage": v.latest.coverage_display if v.latest else "",
+                }
+                for v in item["views"]
+            ],
+        })
+    summary = data["milestones"]
+    return {
+        "ambition": f"Ambition {data['ambition'].number}: {data['ambition'].title}",
+        "board": data["board"].name if data["board"] else "",
+        "kpqs": kpqs,
+        "milestones": {
+            "period": summary.period.label if summary and summary.period else "",
+            "counts": summary.counts if summary else [],
+            "overdue": [r.milestone.title for r in summary.overdue] if summary else [],
+            "slipped": [r.milestone.title for r in summary.slipped] if summary else [],
+        },
+        "exceptions": [
+            {"name": v.indicator.name, "status": v.status_label, "direction": DIRECTION_WORDS.get(v.direction, "not comparable")}
+            for v in data["exceptions"]
+        ],
+        "missing": [{"indicator": code, "area": area} for code, area in data["missing"]],
+    }
+
+
+def board_report_rows(content: dict) -> list[list[str]]:
+    """The report's figures as CSV rows."""
+    rows = [["kpq", "indicator_code", "indicator", "period", "value", "target", "status", "direction", "coverage"]]
+    for kpq in content["kpqs"]:
+        for i in kpq["indicators"]:
+            rows.append([kpq["code"], i["code"], i["name"], i["period"], i["value"], i["target"], i["status"], i["direction"], i["coverage"]])
+    return rows

@@ -1,0 +1,357 @@
+"""Roll approved returns up into the summary tables the dashboards read.
+
+A *slice* is one indicator in one period: every district's row, the KCC area's aggregate and
+each breakdown. A slice is recomputed whole from the approved returns of its period, the
+previous period and the same period a year before (for direction of travel), under a lock of
+its own, and written by upsert on the natural key; rows that no longer have a source are
+deleted. So running a slice twice, or after a worker died half way, leaves the same rows.
+
+Approving, sending back or reopening a return queues the slices it touches (its own, and the
+next period's and next year's, whose direction of travel compares with it) after the
+transaction commits. ``rebuild_all`` recomputes everything.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from localities.models import Locality
+
+from . import rules
+from .models import (
+    Indicator,
+    IndicatorReturn,
+    IndicatorRollup,
+    Milestone,
+    MilestoneReturn,
+    MilestoneRollup,
+    ReportingPeriod,
+    WorkflowState,
+)
+from .services import targets_for
+
+FOUR_PLACES = Decimal("0.0001")
+_batch: contextvars.ContextVar[set | None] = contextvars.ContextVar("rollup_batch", default=None)
+
+
+def _d(value) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
+
+
+# --- Periods around a period -------------------------------------------------------------------
+
+def previous_period(period: ReportingPeriod) -> ReportingPeriod | None:
+    return ReportingPeriod.objects.filter(kind=period.kind, end=period.start - datetime.timedelta(days=1)).first()
+
+
+def _shift_year(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def year_ago_period(period: ReportingPeriod) -> ReportingPeriod | None:
+    if period.kind in (ReportingPeriod.Kind.FINANCIAL_YEAR, ReportingPeriod.Kind.CALENDAR_YEAR):
+        return previous_period(period)
+    return ReportingPeriod.objects.filter(kind=period.kind, start=_shift_year(period.start, -1)).first()
+
+
+def dependent_periods(period: ReportingPeriod) -> list[ReportingPeriod]:
+    """The periods whose direction of travel compares with ``period``: the next one and the one a year later."""
+    found = list(
+        ReportingPeriod.objects.filter(kind=period.kind).filter(
+            start__in=[period.end + datetime.timedelta(days=1), _shift_year(period.start, 1)]
+        )
+    )
+    return found
+
+
+# --- Computing one slice -------------------------------------------------------------------------
+
+@dataclass
+class Figure:
+    value: Decimal | None
+    numerator: Decimal | None = None
+    denominator: Decimal | None = None
+    reporting: int = 0
+    expected: int = 0
+    missing: tuple = ()
+
+    def ci(self, indicator: Indicator):
+        return rules.confidence_limits(
+            unit=indicator.unit, aggregation=indicator.aggregation, multiplier=float(indicator.multiplier),
+            value=self.value, numerator=self.numerator, denominator=self.denominator,
+        )
+
+
+def aggregate(indicator: Indicator, parts: list[dict], expected: list[Locality]) -> Figure:
+    """The KCC area's figure from its districts' approved figures, by the indicator's own method:
+    a sum for counts; the ratio of summed numerators and denominators for rates and percentages
+    (never an average of percentages); the most recently approved value; or not aggregable."""
+    names = {loc.pk: loc.name for loc in expected}
+    reported = [p for p in parts if p["locality_id"] in names]
+    missing = tuple(sorted(name for pk, name in names.items() if pk not in {p["locality_id"] for p in reported}))
+    figure = Figure(value=None, reporting=len(reported), expected=len(expected), missing=missing)
+    if not reported:
+        return figure
+    method = indicator.aggregation
+    if method == Indicator.Aggregation.SUM:
+        figure.value = sum((p["value"] for p in reported if p["value"] is not None), Decimal(0))
+    elif method == Indicator.Aggregation.RATIO:
+        usable = [p for p in reported if p["numerator"] is not None and p["denominator"]]
+        numerator = sum((p["numerator"] for p in usable), Decimal(0))
+        denominator = sum((p["denominator"] for p in usable), Decimal(0))
+        if denominator:
+            figure.numerator, figure.denominator = numerator, denominator
+            figure.value = _d(numerator / denominator * indicator.multiplier)
+    elif method == Indicator.Aggregation.LATEST:
+        latest = max(reported, key=lambda p: (p["decided_at"] or timezone.now(), p["locality_id"]))
+        figure.value = latest["value"]
+    return figure
+
+
+def compute_slice(indicator: Indicator, period: ReportingPeriod) -> list[IndicatorRollup]:
+    """Every summary row of one indicator in one period, from approved returns only."""
+    previous, year_ago = previous_period(period), year_ago_period(period)
+    periods = [p for p in (period, previous, year_ago) if p is not None]
+    county = Locality.objects.get(kind=Locality.Kind.COUNTY)
+    districts = list(Locality.objects.filter(kind=Locality.Kind.DISTRICT).order_by("name"))
+    county_level = indicator.reporting_level == Indicator.ReportingLevel.COUNTY
+    returns = (
+        IndicatorReturn.objects.filter(indicator=indicator, period__in=periods, state=WorkflowState.APPROVED)
+        .values("period_id", "locality_id", "breakdown_id", "breakdown__code", "breakdown__label",
+                "breakdown__dimension__code", "breakdown__dimension__name", "value", "numerator", "denominator", "decided_at")
+    )
+    by_key: dict[tuple, list[dict]] = defaultdict(list)
+    labels = {"": ""}
+    for row in returns:
+        key = f"{row['breakdown__dimension__code']}:{row['breakdown__code']}" if row["breakdown_id"] else ""
+        if key:
+            labels[key] = f"{row['breakdown__dimension__name']}: {row['breakdown__label']}"
+        by_key[(row["period_id"], key)].append(row)
+
+    def figures_for(period_id: int, key: str) -> dict[int, Figure]:
+        parts = by_key.get((period_id, key), [])
+        result: dict[int, Figure] = {}
+        if county_level:
+            own = next((p for p in parts if p["locality_id"] == county.pk), None)
+            result[county.pk] = Figure(
+                value=own["value"] if own else None, numerator=own["numerator"] if own else None,
+                denominator=own["denominator"] if own else None, reporting=1 if own else 0, expected=1,
+                missing=() if own else (county.name,),
+            )
+            return result
+        for district in districts:
+            own = next((p for p in parts if p["locality_id"] == district.pk), None)
+            result[district.pk] = Figure(
+                value=own["value"] if own else None, numerator=own["numerator"] if own else None,
+                denominator=own["denominator"] if own else None, reporting=1 if own else 0, expected=1,
+                missing=() if own else (district.name,),
+            )
+        result[county.pk] = aggregate(indicator, parts, districts)
+        return result
+
+    areas = [county] if county_level else [*districts, county]
+    keys = sorted({key for (pid, key) in by_key if pid == period.pk} | {""})
+    now = timezone.now()
+    rows = []
+    target_cache = {area.pk: targets_for(indicator, area, [period.pk]).get(period.pk) for area in areas}
+    for key in keys:
+        current = figures_for(period.pk, key)
+        before = figures_for(previous.pk, key) if previous else {}
+        year = figures_for(year_ago.pk, key) if year_ago else {}
+        for area in areas:
+            figure = current[area.pk]
+            if key and figure.reporting == 0 and area.kind == Locality.Kind.DISTRICT:
+                continue  # a breakdown row only where the district reported it
+            target = target_cache[area.pk] if not key else None
+            ci = figure.ci(indicator)
+            prev_figure, year_figure = before.get(area.pk), year.get(area.pk)
+            rows.append(IndicatorRollup(
+                indicator=indicator, locality=area, period=period, breakdown_key=key, breakdown_label=labels.get(key, key),
+                value=_d(figure.value), numerator=_d(figure.numerator), denominator=_d(figure.denominator),
+                ci_lower=_d(ci[0]) if ci else None, ci_upper=_d(ci[1]) if ci else None,
+                reporting=figure.reporting, expected=figure.expected, missing=list(figure.missing),
+                target=target.target if target else None, tolerance_percent=target.tolerance_percent if target else None,
+                status=rules.rag_status(
+                    value=figure.value, target=target.target if target else None,
+                    tolerance_percent=target.tolerance_percent if target else None, polarity=indicator.polarity,
+                ),
+                previous_value=_d(prev_figure.value) if prev_figure else None,
+                direction_previous=_direction(indicator, figure, prev_figure),
+                year_ago_value=_d(year_figure.value) if year_figure else None,
+                direction_year=_direction(indicator, figure, year_figure),
+                computed_at=now,
+            ))
+    return rows
+
+
+def _direction(indicator: Indicator, current: Figure, earlier: Figure | None) -> str:
+    if earlier is None:
+        return "not_comparable"
+    return rules.direction(
+        current=current.value, previous=earlier.value, current_ci=current.ci(indicator), previous_ci=earlier.ci(indicator),
+        polarity=indicator.polarity,
+    )
+
+
+UPDATE_FIELDS = [
+    "breakdown_label", "value", "numerator", "denominator", "ci_lower", "ci_upper", "reporting", "expected", "missing",
+    "target", "tolerance_percent", "status", "previous_value", "direction_previous", "year_ago_value", "direction_year",
+    "computed_at",
+]
+
+
+def _lock(*keys: int) -> None:
+    """A lock per slice for the rest of the transaction (PostgreSQL advisory lock); SQLite
+    serialises writers by itself."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", keys)
+
+
+@transaction.atomic
+def rollup_slice(indicator_id: int, period_id: int) -> int:
+    """Recompute one indicator in one period. Idempotent; returns the number of rows kept."""
+    _lock(indicator_id, period_id)
+    indicator = Indicator.objects.get(pk=indicator_id)
+    period = ReportingPeriod.objects.get(pk=period_id)
+    rows = compute_slice(indicator, period)
+    IndicatorRollup.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["indicator", "locality", "period", "breakdown_key"],
+        update_fields=UPDATE_FIELDS,
+    )
+    kept = {(r.locality_id, r.breakdown_key) for r in rows}
+    stale = [
+        pk for pk, locality_id, key in IndicatorRollup.objects.filter(indicator_id=indicator_id, period_id=period_id)
+        .values_list("pk", "locality_id", "breakdown_key") if (locality_id, key) not in kept
+    ]
+    if stale:
+        IndicatorRollup.objects.filter(pk__in=stale).delete()
+    return len(rows)
+
+
+# --- Milestones ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def rollup_milestones(period_id: int) -> int:
+    """Each milestone's position at the end of a period, from its latest approved return up to
+    then. Idempotent (upsert on milestone and period)."""
+    _lock(0, period_id)
+    period = ReportingPeriod.objects.get(pk=period_id)
+    latest: dict[int, MilestoneReturn] = {}
+    for ret in (
+        MilestoneReturn.objects.filter(state=WorkflowState.APPROVED, period__kind=period.kind, period__start__lte=period.start)
+        .select_related("period").order_by("milestone_id", "period__start")
+    ):
+        latest[ret.milestone_id] = ret
+    now = timezone.now()
+    rows = []
+    for milestone in Milestone.objects.all():
+        ret = latest.get(milestone.pk)
+        status = ret.status if ret else MilestoneReturn.Status.NOT_STARTED
+        revised = ret.revised_date if ret else None
+        rows.append(MilestoneRollup(
+            milestone=milestone, period=period, status=status, percent_complete=ret.percent_complete if ret else 0,
+            reported_period=ret.period if ret else None, revised_date=revised,
+            overdue=milestone.due_date <= period.end and status != MilestoneReturn.Status.COMPLETE,
+            slipped=bool(revised and revised > milestone.due_date), computed_at=now,
+        ))
+    MilestoneRollup.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["milestone", "period"],
+        update_fields=["status", "percent_complete", "reported_period", "revised_date", "overdue", "slipped", "computed_at"],
+    )
+    return len(rows)
+
+
+# --- What a change touches, queuing, rebuilding ----------------------------------------------
+
+def slices_touched(ret) -> list[list[int]]:
+    """The slices whose rows depend on a return: its own and the periods comparing with it."""
+    if isinstance(ret, MilestoneReturn):
+        return []
+    periods = [ret.period, *dependent_periods(ret.period)]
+    return [[ret.indicator_id, p.pk] for p in periods]
+
+
+def queue_for_return(ret) -> None:
+    """After the surrounding transaction commits, roll up what this return touches."""
+    if isinstance(ret, MilestoneReturn):
+        periods = [ret.period.pk, *[p.pk for p in dependent_periods(ret.period)]]
+        _queue(slices=[], milestone_periods=periods)
+    else:
+        _queue(slices=slices_touched(ret), milestone_periods=[])
+
+
+def _queue(*, slices: list[list[int]], milestone_periods: list[int]) -> None:
+    pending = _batch.get()
+    if pending is not None:
+        pending.update(("slice", *s) for s in slices)
+        pending.update(("milestones", p) for p in milestone_periods)
+        return
+    from .tasks import rollup_milestones_task, rollup_slices_task
+
+    if slices:
+        transaction.on_commit(lambda: rollup_slices_task.delay(slices))
+    for period_id in milestone_periods:
+        transaction.on_commit(lambda period_id=period_id: rollup_milestones_task.delay(period_id))
+
+
+@contextlib.contextmanager
+def deferred():
+    """Collect the rollups queued inside the block and run them once at its end (used by the
+    demo loader and imports, which change many returns at once)."""
+    pending: set = set()
+    token = _batch.set(pending)
+    try:
+        yield pending
+    finally:
+        _batch.reset(token)
+    _queue(
+        slices=sorted([s[1], s[2]] for s in pending if s[0] == "slice"),
+        milestone_periods=sorted(s[1] for s in pending if s[0] == "milestones"),
+    )
+
+
+def all_slices() -> list[list[int]]:
+    """Every indicator with every period of the kind it is reported in."""
+    kinds = {
+        "quarterly": [ReportingPeriod.Kind.QUARTER], "monthly": [ReportingPeriod.Kind.MONTH],
+    }
+    periods = defaultdict(list)
+    for pk, kind in ReportingPeriod.objects.values_list("pk", "kind"):
+        periods[kind].append(pk)
+    result = []
+    for indicator in Indicator.objects.all():
+        if indicator.frequency == Indicator.Frequency.ANNUAL:
+            wanted = [ReportingPeriod.Kind.CALENDAR_YEAR if indicator.year_basis == "calendar" else ReportingPeriod.Kind.FINANCIAL_YEAR]
+        else:
+            wanted = kinds[indicator.frequency]
+        for kind in wanted:
+            result += [[indicator.pk, pk] for pk in periods[kind]]
+    return result
+
+
+def rebuild_all() -> dict[str, int]:
+    """Recompute every slice and every milestone position; remove rows of indicators or periods
+    that no longer exist in the framework. Idempotent."""
+    slices = all_slices()
+    rows = sum(rollup_slice(indicator_id, period_id) for indicator_id, period_id in slices)
+    valid = {tuple(s) for s in slices}
+    orphans = [
+        pk for pk, i, p in IndicatorRollup.objects.values_list("pk", "indicator_id", "period_id") if (i, p) not in valid
+    ]
+    IndicatorRollup.objects.filter(pk__in=orphans).delete()
+    quarters = list(ReportingPeriod.objects.filter(kind=ReportingPeriod.Kind.QUARTER).values_list("pk", flat=True))
+    milestones = sum(rollup_milestones(pk) for pk in quarters)
+    return {"slices": len(slices), "indicator rows": rows, "milestone rows": milestones}
