@@ -33,10 +33,11 @@ def worker(framework):
          "--without-gossip", "--without-mingle", "--loglevel=warning"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    eager = celery_app.conf.task_always_eager
+    eager, default_queue = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
     celery_app.conf.task_always_eager = False  # this process sends to the broker, not to itself
+    celery_app.conf.task_default_queue = queue  # and only to this test's worker
     yield queue
-    celery_app.conf.task_always_eager = eager
+    celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = eager, default_queue
     process.terminate()
     try:
         process.wait(timeout=20)
@@ -70,3 +71,43 @@ def test_worker_settings_redeliver_a_killed_task(settings):
     assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST is True
     assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] >= 3600
     assert "lock-periods-past-grace" in settings.CELERY_BEAT_SCHEDULE
+
+
+@requires_postgres
+@requires_redis
+def test_a_return_approved_over_http_reaches_the_dashboard_through_the_worker(framework, worker, client):
+    import time
+    from decimal import Decimal
+
+    from django.urls import reverse
+
+    from kentforum.roles import Role
+    from performance import services
+    from performance.models import IndicatorReturn, IndicatorRollup
+    from tests.factories import PercentageIndicatorFactory, council, district
+    from tests.performance.conftest import make_user
+
+    officer = make_user("worker.officer", "Ashford Borough Council", Role.OFFICER)
+    approver = make_user("worker.approver", "Kent County Council", Role.APPROVER)
+    indicator = PercentageIndicatorFactory(code="W-RECYC", name="Recycling through the worker")
+    from ambitions.models import KPQ
+
+    kpq = KPQ.objects.get(ambition__number=3, number=5)
+    indicator.kpqs.add(kpq)
+    indicator.ambitions.add(kpq.ambition)
+    period = open_quarter(2012, 3)
+    services.assignment_ensure(organisation=council(), indicator=indicator, locality=district())
+    ret = services.indicator_return_save(indicator=indicator, locality=district(), period=period, organisation=council(),
+                                         user=officer, figures=services.IndicatorFigures(numerator=Decimal(4321), denominator=Decimal(10000)))
+    services.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer)
+    client.force_login(approver)
+    response = client.post(reverse("performance:indicator-decision", args=[ret.pk, "approve"]), {"version": ret.version})
+    assert response.status_code == 302 and IndicatorReturn.objects.get(pk=ret.pk).state == "approved"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not IndicatorRollup.objects.filter(indicator=indicator, locality__kind="county").exists():
+        time.sleep(0.2)
+    row = IndicatorRollup.objects.get(indicator=indicator, locality__kind="county", breakdown_key="")
+    assert row.value == Decimal("43.2100") and row.coverage_display == "1/12 districts"
+    client.logout()
+    html = client.get(reverse("dashboards:ambition", args=[3])).content.decode()
+    assert "Recycling through the worker" in html and "43.2" in html
