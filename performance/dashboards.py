@@ -179,6 +179,20 @@ class MilestoneSummary:
     def slipped(self) -> list[MilestoneRollup]:
         return [r for r in self.rows if r.slipped]
 
+    @property
+    def by_plan(self) -> list[dict]:
+        """Counts per delivery plan (or action-plan priority area)."""
+        plans: dict[str, dict] = {}
+        for r in self.rows:
+            name = str(r.milestone.delivery_plan or r.milestone.priority_area)
+            plan = plans.setdefault(name, {"name": name, "total": 0, "complete": 0, "at_risk": 0, "overdue": 0, "slipped": 0})
+            plan["total"] += 1
+            plan["complete"] += r.status == MilestoneReturn.Status.COMPLETE
+            plan["at_risk"] += r.status in (MilestoneReturn.Status.AT_RISK, MilestoneReturn.Status.OFF_TRACK)
+            plan["overdue"] += r.overdue
+            plan["slipped"] += r.slipped
+        return sorted(plans.values(), key=lambda p: p["name"])
+
 
 def milestone_summaries_by_ambition() -> tuple[ReportingPeriod | None, dict[int, MilestoneSummary]]:
     """For the latest quarter with milestone positions: each ambition's milestones (of the plans

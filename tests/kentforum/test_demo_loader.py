@@ -103,6 +103,21 @@ def test_demo_set(capsys):
     assert users["forum.admin"].has_perm("ambitions.change_deliveryplan")
     assert not users["forum.admin"].has_perm("performance.change_indicatorreturn")
 
+    # Every dashboard renders from the demo data, for anyone.
+    from django.test import Client
+    from django.urls import reverse
+
+    from performance.models import IndicatorRollup
+
+    assert IndicatorRollup.objects.filter(locality__kind="county", reporting__gt=0).exists()
+    visitor = Client()
+    pages = [reverse("dashboards:forum"), reverse("home")]
+    pages += [reverse("dashboards:ambition", args=[n]) for n in (1, 2, 3)]
+    pages += [reverse("dashboards:locality", args=[loc.gss_code]) for loc in Locality.objects.filter(kind="district")]
+    pages += [reverse("dashboards:kpq", args=[kpq.code]) for kpq in KPQ.objects.select_related("ambition")]
+    for page in pages:
+        assert visitor.get(page).status_code == 200, page
+
     # A second run changes nothing and says so; passwords stay unless reset.
     before = snapshot()
     call_command("load_demo")

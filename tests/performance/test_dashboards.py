@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from ambitions.models import KPQ, DeliveryPlan
 from kentforum.roles import Role
-from localities.models import LocalPriority, Locality
+from localities.models import Locality, LocalPriority
 from performance import rollups, services
 from performance.models import BoardReport, IndicatorTarget, KPQJudgement, Milestone
 from performance.services import IndicatorFigures
