@@ -9,6 +9,10 @@ from .models import (
     IndicatorTarget,
     Milestone,
     MilestoneReturn,
+    BoardReport,
+    IndicatorRollup,
+    KPQJudgement,
+    MilestoneRollup,
     PeriodEvent,
     ReportingPeriod,
     ReturnEvent,
@@ -153,3 +157,35 @@ class ReturnImportAdmin(ReadOnlyAdmin):
     list_filter = ["state", "organisation", "period"]
     search_fields = ["filename", "organisation__name", "uploaded_by__username"]
     exclude = ["content"]
+
+
+@admin.register(IndicatorRollup)
+class IndicatorRollupAdmin(ReadOnlyAdmin):
+    """Summary rows are computed; rebuild them with manage.py rebuild_rollups."""
+
+    list_display = ["indicator", "locality", "period", "breakdown_key", "value", "reporting", "expected", "status", "direction_year"]
+    list_filter = ["status", "direction_year", "period", "locality__kind"]
+    search_fields = ["indicator__code", "indicator__name", "locality__name"]
+    list_select_related = ["indicator", "locality", "period"]
+
+
+@admin.register(MilestoneRollup)
+class MilestoneRollupAdmin(ReadOnlyAdmin):
+    list_display = ["milestone", "period", "status", "percent_complete", "overdue", "slipped"]
+    list_filter = ["status", "overdue", "slipped", "period"]
+    search_fields = ["milestone__title"]
+    list_select_related = ["milestone", "period"]
+
+
+@admin.register(KPQJudgement)
+class KPQJudgementAdmin(ReadOnlyAdmin):
+    list_display = ["kpq", "period", "answer", "derived_answer", "author", "at"]
+    list_filter = ["answer", "derived_answer", "period"]
+    search_fields = ["rationale", "author__username"]
+
+
+@admin.register(BoardReport)
+class BoardReportAdmin(ReadOnlyAdmin):
+    list_display = ["title", "board", "period", "as_at", "published_by"]
+    list_filter = ["board", "period"]
+    search_fields = ["title"]
