@@ -47,7 +47,7 @@ def roles_ensure_groups() -> dict[str, Group]:
 
 
 def user_roles(user) -> set[str]:
-    if not user.is_authenticated:
+    if not getattr(user, "is_authenticated", False) or not hasattr(user, "groups"):
         return set()
     names = set(user.groups.values_list("name", flat=True))
     return {role for role, name in GROUP_NAMES.items() if name in names}
@@ -55,5 +55,5 @@ def user_roles(user) -> set[str]:
 
 def user_organisation(user):
     """The organisation the user works for, or None."""
-    person = getattr(user, "person", None) if user.is_authenticated else None
+    person = getattr(user, "person", None) if getattr(user, "is_authenticated", False) else None
     return person.organisation if person else None

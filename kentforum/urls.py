@@ -18,5 +18,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("performance.urls")),
     path("dashboards/", include("performance.dashboard_urls")),
+    path("api/", include("kentforum.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -308,3 +308,27 @@ class OfficerGroup(TimeStampedModel):
             if flag
         ]
         return ", ".join(parts) or "not stated"
+
+
+from rest_framework_api_key.models import AbstractAPIKey  # noqa: E402
+
+
+class PartnerAPIKey(AbstractAPIKey):
+    """A partner system's key to the REST API, stored hashed (only its prefix is readable).
+    Named, revocable, with an optional expiry and a scope: read published data, or also submit
+    returns for the named organisations."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read published data"
+        SUBMIT = "submit", "Read, and submit returns for the named organisations"
+
+    partner = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_keys")
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ)
+    organisations = models.ManyToManyField(
+        Organisation, blank=True, related_name="submit_keys", help_text="For a submit key: whose returns it may submit."
+    )
+    rate = models.CharField(max_length=20, blank=True, help_text="Requests allowed, e.g. 120/min; empty for the default.")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "partner API key"

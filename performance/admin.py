@@ -1,17 +1,17 @@
 from django.contrib import admin
 
 from .models import (
+    BoardReport,
     BreakdownCategory,
     BreakdownDimension,
     Indicator,
     IndicatorAssignment,
     IndicatorReturn,
+    IndicatorRollup,
     IndicatorTarget,
+    KPQJudgement,
     Milestone,
     MilestoneReturn,
-    BoardReport,
-    IndicatorRollup,
-    KPQJudgement,
     MilestoneRollup,
     PeriodEvent,
     ReportingPeriod,

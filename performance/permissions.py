@@ -11,12 +11,35 @@ Anyone else: nothing here.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
 from kentforum.roles import Role, user_organisation, user_roles
 
 
+@dataclass(frozen=True)
+class KeyActor:
+    """A partner system acting through its API key: it may submit (never approve) returns of
+    the organisations its key names, if its scope is 'submit'."""
+
+    key: object
+    is_authenticated: bool = True
+
+    @property
+    def organisation_ids(self) -> set[int]:
+        if self.key.scope != "submit":
+            return set()
+        return set(self.key.organisations.values_list("pk", flat=True))
+
+    def __str__(self) -> str:
+        return f"API key '{self.key.name}' ({self.key.prefix})"
+
+
 def can_enter(user, organisation) -> bool:
+    if isinstance(user, KeyActor):
+        return organisation is not None and organisation.pk in user.organisation_ids
     if not getattr(user, "is_authenticated", False):
         return False
     own = user_organisation(user)
@@ -24,14 +47,16 @@ def can_enter(user, organisation) -> bool:
 
 
 def can_approve(user) -> bool:
-    return Role.APPROVER in user_roles(user)
+    return not isinstance(user, KeyActor) and Role.APPROVER in user_roles(user)
 
 
 def can_manage_periods(user) -> bool:
-    return Role.FORUM_ADMIN in user_roles(user)
+    return not isinstance(user, KeyActor) and Role.FORUM_ADMIN in user_roles(user)
 
 
 def can_view_return(user, ret) -> bool:
+    if isinstance(user, KeyActor):
+        return ret.state == "approved" or ret.organisation_id in user.organisation_ids
     roles = user_roles(user)
     if Role.FORUM_ADMIN in roles or Role.APPROVER in roles:
         return True
@@ -53,8 +78,24 @@ def check_can_manage_periods(user) -> None:
         raise PermissionDenied("Only the Forum team may open, lock or reopen periods.")
 
 
+def readable_returns(user, queryset):
+    """What the API lists: every approved (published) return, and besides those what the user
+    or key may read of unpublished ones."""
+    if isinstance(user, KeyActor):
+        return queryset.filter(Q(state="approved") | Q(organisation_id__in=user.organisation_ids))
+    roles = user_roles(user)
+    if Role.FORUM_ADMIN in roles or Role.APPROVER in roles:
+        return queryset
+    organisation = user_organisation(user) if Role.OFFICER in roles else None
+    if organisation is not None:
+        return queryset.filter(Q(state="approved") | Q(organisation=organisation))
+    return queryset.filter(state="approved")
+
+
 def visible_returns(user, queryset):
     """Scope a queryset of indicator or milestone returns to what ``user`` may read."""
+    if isinstance(user, KeyActor):
+        return readable_returns(user, queryset)
     roles = user_roles(user)
     if Role.FORUM_ADMIN in roles or Role.APPROVER in roles:
         return queryset

@@ -163,10 +163,17 @@ def _jsonable(value):
     return value
 
 
+def _person(user):
+    """The user to record, or None for the system or a partner's API key."""
+    return None if user is None or isinstance(user, permissions.KeyActor) else user
+
+
 def _record(ret, *, action: str, user, from_state: str, changes: dict | None = None, note: str = "", at=None) -> None:
     fk = "indicator_return" if isinstance(ret, IndicatorReturn) else "milestone_return"
+    if isinstance(user, permissions.KeyActor):
+        note = f"{note} (via {user})".strip()
     ReturnEvent.objects.create(
-        **{fk: ret}, actor=user, at=at or timezone.now(), action=action, from_state=from_state,
+        **{fk: ret}, actor=_person(user), at=at or timezone.now(), action=action, from_state=from_state,
         to_state=ret.state, version=ret.version,
         changes={k: [_jsonable(a), _jsonable(b)] for k, (a, b) in (changes or {}).items()}, note=note,
     )
@@ -466,7 +473,7 @@ def indicator_return_submit(
         IndicatorReturn, ret, allowed_from={WorkflowState.DRAFT, WorkflowState.RETURNED}, to=WorkflowState.SUBMITTED,
         expected_version=expected_version, action=ReturnEvent.Action.SUBMITTED, user=user, at=at,
         extra={
-            "submitted_at": at or timezone.now(), "submitted_by": user, "return_reason": "",
+            "submitted_at": at or timezone.now(), "submitted_by": _person(user), "return_reason": "",
             "confirmed_warnings": assessment.warnings if confirm_warnings else [],
         },
         note="; ".join(f"Confirmed warning: {w}" for w in assessment.warnings) if confirm_warnings else "",
@@ -604,7 +611,7 @@ def milestone_return_submit(*, ret: MilestoneReturn, expected_version: int, user
     _transition(
         MilestoneReturn, ret, allowed_from={WorkflowState.DRAFT, WorkflowState.RETURNED}, to=WorkflowState.SUBMITTED,
         expected_version=expected_version, action=ReturnEvent.Action.SUBMITTED, user=user, at=at,
-        extra={"submitted_at": at or timezone.now(), "submitted_by": user, "return_reason": ""},
+        extra={"submitted_at": at or timezone.now(), "submitted_by": _person(user), "return_reason": ""},
     )
     return ret
 
@@ -698,3 +705,98 @@ def board_report_publish(*, user, board, period, content: dict, title: str):
     return BoardReport.objects.create(
         board=board, period=period, title=title, as_at=timezone.now(), content=content, published_by=user,
     )
+
+
+# --- Entering returns by reference (API, bulk) ---------------------------------------------------
+
+class BulkErrors(Exception):
+    """Some items of a bulk submission failed; nothing was saved. ``errors`` is [(index, {field: [messages]})]."""
+
+    def __init__(self, errors: list[tuple[int, dict]]):
+        super().__init__(f"{len(errors)} item(s) failed")
+        self.errors = errors
+
+
+def resolve_slot(*, indicator_code: str, gss_code: str, period_label: str):
+    """The assignment and period named by codes, or a ValidationError naming each unknown code."""
+    from localities.models import Locality
+
+    from .models import Indicator
+
+    errors = {}
+    indicator = Indicator.objects.filter(code=indicator_code).first()
+    locality = Locality.objects.filter(gss_code=gss_code).first()
+    period = ReportingPeriod.objects.filter(label=period_label).first()
+    if indicator is None:
+        errors["indicator"] = f"There is no indicator with code “{indicator_code[:40]}”."
+    if locality is None:
+        errors["locality"] = f"There is no area with GSS code “{gss_code[:12]}”."
+    if period is None:
+        errors["period"] = f"There is no reporting period “{period_label[:20]}”."
+    if errors:
+        raise ValidationError(errors)
+    assignment = IndicatorAssignment.objects.select_related("organisation", "indicator", "locality").filter(
+        indicator=indicator, locality=locality
+    ).first()
+    if assignment is None:
+        raise ValidationError({"indicator": f"Nobody returns {indicator.code} for {locality.name}."})
+    return assignment, period
+
+
+def breakdowns_by_key(indicator, values: dict) -> dict[int, Decimal | None]:
+    """Turn {"dimension:category": value} into {category id: value}, refusing unknown keys."""
+    categories = {
+        f"{c.dimension.code}:{c.code}": c.pk
+        for c in BreakdownCategory.objects.filter(dimension__indicators=indicator).select_related("dimension")
+    }
+    unknown = [key for key in values if key not in categories]
+    if unknown:
+        raise ValidationError({"breakdowns": f"Not a breakdown of {indicator.code}: {', '.join(sorted(unknown))[:200]}."})
+    return {categories[key]: value for key, value in values.items()}
+
+
+@transaction.atomic
+def indicator_return_enter(
+    *, user, indicator_code: str, gss_code: str, period_label: str, figures: IndicatorFigures,
+    breakdown_values: dict | None = None, expected_version: int | None = None, submit: bool = False,
+    confirm_warnings: bool = False,
+) -> IndicatorReturn:
+    """Save (and optionally submit) the return named by codes: the API's way in, with the same
+    permission, period, version, validation and audit rules as the browser."""
+    assignment, period = resolve_slot(indicator_code=indicator_code, gss_code=gss_code, period_label=period_label)
+    permissions.check_can_enter(user, assignment.organisation)
+    figures = IndicatorFigures(
+        value=figures.value, numerator=figures.numerator, denominator=figures.denominator,
+        commentary=figures.commentary, breakdowns=breakdowns_by_key(assignment.indicator, breakdown_values or {}),
+    )
+    ret = indicator_return_save(
+        indicator=assignment.indicator, locality=assignment.locality, period=period,
+        organisation=assignment.organisation, figures=figures, expected_version=expected_version, user=user,
+    )
+    if submit:
+        indicator_return_submit(ret=ret, expected_version=ret.version, user=user, confirm_warnings=confirm_warnings)
+    return ret
+
+
+def indicator_returns_enter_bulk(*, user, items: list[dict]) -> list[IndicatorReturn]:
+    """Enter many returns at once, all or nothing: every item is tried inside one transaction;
+    if any fails, the transaction is rolled back and every item's errors are reported."""
+    errors: list[tuple[int, dict]] = []
+    saved: list[IndicatorReturn] = []
+    try:
+        with transaction.atomic():
+            for index, item in enumerate(items):
+                try:
+                    with transaction.atomic():
+                        saved.append(indicator_return_enter(user=user, **item))
+                except StaleReturnError as stale:
+                    errors.append((index, {"version": [f"The return is now version {stale.current.version}; read it again."]}))
+                except PermissionDenied as denied:
+                    errors.append((index, {"organisation": [str(denied)]}))
+                except ValidationError as invalid:
+                    errors.append((index, invalid.message_dict if hasattr(invalid, "error_dict") else {"non_field_errors": invalid.messages}))
+            if errors:
+                raise BulkErrors(errors)
+    except BulkErrors:
+        raise
+    return saved

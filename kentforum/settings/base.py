@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "kentforum",
     "localities",
@@ -139,6 +142,12 @@ else:
     CELERY_RESULT_BACKEND = "cache+memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# The cache (API rate limits): Redis when REDIS_URL is set, so that every web process counts together.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -173,8 +182,38 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Kent Forum performance portal <performance@kentforum.example>")
 
 REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "kentforum.api.authentication.PartnerKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Each viewset declares who may use it (kentforum.api.base); anything that forgets is closed.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "partner_key": os.environ.get("API_KEY_RATE", "600/min"),
+        "anon": os.environ.get("API_ANON_RATE", "300/min"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kent Forum performance portal API",
+    "DESCRIPTION": (
+        "Kent's performance framework and figures: ambitions, KPQs, boards, partners, delivery plans, "
+        "localities (by GSS code), indicators with targets, periods, returns, milestones, rollups and studies. "
+        "Anyone may read published (approved) data. Partner systems authenticate with "
+        "`Authorization: Api-Key <key>`; a key with the submit scope may post returns for the organisations it names. "
+        "Every list is JSON or CSV (`?format=csv`)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DirectionEnum": "performance.models.Direction",
+        "WorkflowStateEnum": "performance.models.WorkflowState",
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,59 @@
+"""The partner REST API under /api/v1/, its OpenAPI schema and interactive docs."""
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import DefaultRouter
+
+from ambitions.api.views import AmbitionViewSet, DeliveryPlanViewSet, KPQViewSet
+from localities.api.views import LocalityViewSet
+from partnerships.api.views import (
+    BoardMembershipViewSet,
+    BoardViewSet,
+    OfficerGroupViewSet,
+    OrganisationViewSet,
+    PersonViewSet,
+    StrategicPartnershipViewSet,
+)
+from performance.api.views import (
+    IndicatorReturnViewSet,
+    IndicatorRollupViewSet,
+    IndicatorViewSet,
+    MilestoneReturnViewSet,
+    MilestoneViewSet,
+    ReportingPeriodViewSet,
+    StudyViewSet,
+)
+
+
+class PublicRouter(DefaultRouter):
+    """The API root lists the resources; anyone may see it."""
+
+    class APIRootView(DefaultRouter.APIRootView):
+        permission_classes = [AllowAny]
+
+
+router = PublicRouter()
+router.register("organisations", OrganisationViewSet)
+router.register("people", PersonViewSet)
+router.register("memberships", BoardMembershipViewSet)
+router.register("boards", BoardViewSet)
+router.register("ambitions", AmbitionViewSet)
+router.register("kpqs", KPQViewSet)
+router.register("partnerships", StrategicPartnershipViewSet)
+router.register("officer-groups", OfficerGroupViewSet)
+router.register("delivery-plans", DeliveryPlanViewSet)
+router.register("localities", LocalityViewSet)
+router.register("indicators", IndicatorViewSet)
+router.register("periods", ReportingPeriodViewSet)
+router.register("indicator-returns", IndicatorReturnViewSet, basename="indicatorreturn")
+router.register("milestones", MilestoneViewSet)
+router.register("milestone-returns", MilestoneReturnViewSet, basename="milestonereturn")
+router.register("rollups", IndicatorRollupViewSet)
+router.register("studies", StudyViewSet)
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    # Who may see them: anyone.
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]), name="api-docs"),
+]

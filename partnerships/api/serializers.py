@@ -1,0 +1,70 @@
+from rest_framework import serializers
+
+from kentforum.roles import Role, user_roles
+
+from ..models import Board, BoardMembership, OfficerGroup, Organisation, Person, StrategicPartnership
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True)
+
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "short_name", "slug", "sector", "tier", "locality", "website", "updated_at"]
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    """People by name and organisation; e-mail and phone only for the Forum team."""
+
+    organisation = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Person
+        fields = ["id", "name", "organisation", "job_title", "email", "phone"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if not (request and Role.FORUM_ADMIN in user_roles(request.user)):
+            data.pop("email")
+            data.pop("phone")
+        return data
+
+
+class BoardSerializer(serializers.ModelSerializer):
+    ambition = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True)
+    accountable_to = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Board
+        fields = ["id", "name", "slug", "kind", "ambition", "locality", "accountable_to", "roles"]
+
+
+class BoardMembershipSerializer(serializers.ModelSerializer):
+    board = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    person = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    organisation = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = BoardMembership
+        fields = ["id", "board", "person", "organisation", "role", "category", "is_core", "note", "start_date", "end_date"]
+
+
+class StrategicPartnershipSerializer(serializers.ModelSerializer):
+    lead_board = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    supported_boards = serializers.SlugRelatedField(slug_field="slug", read_only=True, many=True)
+
+    class Meta:
+        model = StrategicPartnership
+        fields = ["id", "name", "slug", "is_required", "lead_board", "supported_boards"]
+
+
+class OfficerGroupSerializer(serializers.ModelSerializer):
+    board = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True)
+
+    class Meta:
+        model = OfficerGroup
+        fields = ["id", "name", "section", "board", "locality", "county_members", "district_members", "other_members",
+                  "chair", "meeting_frequency", "comment"]

@@ -1,0 +1,149 @@
+from rest_framework import serializers
+
+from ..models import (
+    Indicator,
+    IndicatorReturn,
+    IndicatorRollup,
+    IndicatorTarget,
+    Milestone,
+    MilestoneReturn,
+    ReportingPeriod,
+    Study,
+)
+
+
+class IndicatorTargetSerializer(serializers.ModelSerializer):
+    period = serializers.SlugRelatedField(slug_field="label", read_only=True)
+    locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True)
+
+    class Meta:
+        model = IndicatorTarget
+        fields = ["period", "locality", "target", "tolerance_percent"]
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    data_owner = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    kpqs = serializers.SerializerMethodField()
+    ambitions = serializers.SlugRelatedField(slug_field="number", read_only=True, many=True)
+    breakdown_dimensions = serializers.SlugRelatedField(slug_field="code", read_only=True, many=True)
+    baseline_period = serializers.SlugRelatedField(slug_field="label", read_only=True)
+    targets = IndicatorTargetSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "id", "code", "name", "definition", "unit", "polarity", "aggregation", "numerator_label", "denominator_label",
+            "frequency", "year_basis", "time_lag_months", "reporting_level", "source", "data_owner", "ni_reference",
+            "decimal_places", "min_value", "max_value", "baseline_value", "baseline_period", "kpqs", "ambitions",
+            "breakdown_dimensions", "is_active", "is_demo", "targets", "updated_at",
+        ]
+
+    def get_kpqs(self, indicator) -> list[str]:
+        return [f"A{k.ambition.number}-KPQ{k.number}" for k in indicator.kpqs.all()]
+
+
+class ReportingPeriodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReportingPeriod
+        fields = ["id", "label", "kind", "start", "end", "deadline", "grace_days", "status"]
+
+
+class IndicatorReturnSerializer(serializers.ModelSerializer):
+    indicator = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True)
+    period = serializers.SlugRelatedField(slug_field="label", read_only=True)
+    organisation = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    breakdown = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IndicatorReturn
+        fields = [
+            "id", "indicator", "locality", "period", "breakdown", "organisation", "value", "numerator", "denominator",
+            "commentary", "state", "return_reason", "version", "submitted_at", "decided_at", "updated_at",
+        ]
+
+    def get_breakdown(self, ret) -> str:
+        return f"{ret.breakdown.dimension.code}:{ret.breakdown.code}" if ret.breakdown_id else ""
+
+
+class IndicatorReturnWriteSerializer(serializers.Serializer):
+    """What a partner system or officer sends to save (and optionally submit) an indicator return."""
+
+    indicator = serializers.CharField(help_text="Indicator code, e.g. DEMO-NI117.")
+    locality = serializers.CharField(help_text="Area GSS code, e.g. E07000105.")
+    period = serializers.CharField(help_text="Period label, e.g. 2012/13 Q4.")
+    value = serializers.DecimalField(max_digits=20, decimal_places=4, required=False, allow_null=True)
+    numerator = serializers.DecimalField(max_digits=20, decimal_places=4, required=False, allow_null=True)
+    denominator = serializers.DecimalField(max_digits=20, decimal_places=4, required=False, allow_null=True)
+    commentary = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    breakdowns = serializers.DictField(
+        child=serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True), required=False, default=dict,
+        help_text='Values by breakdown, e.g. {"severity:fatal": 2, "severity:serious": 14}.',
+    )
+    version = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                       help_text="The version you read; required to change an existing return.")
+    submit = serializers.BooleanField(required=False, default=False, help_text="Submit for approval after saving.")
+    confirm_warnings = serializers.BooleanField(required=False, default=False)
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = IndicatorReturnSerializer()
+
+
+class BulkItemErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    errors = serializers.DictField()
+
+
+class BulkErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = BulkItemErrorSerializer(many=True)
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    delivery_plan = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    priority_area = serializers.StringRelatedField()
+
+    class Meta:
+        model = Milestone
+        fields = ["id", "title", "description", "delivery_plan", "priority_area", "owner", "lead_officer", "due_date", "updated_at"]
+
+
+class MilestoneReturnSerializer(serializers.ModelSerializer):
+    milestone = serializers.PrimaryKeyRelatedField(read_only=True)
+    period = serializers.SlugRelatedField(slug_field="label", read_only=True)
+    organisation = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = MilestoneReturn
+        fields = ["id", "milestone", "period", "organisation", "status", "percent_complete", "revised_date", "commentary",
+                  "state", "return_reason", "version", "submitted_at", "decided_at", "updated_at"]
+
+
+class IndicatorRollupSerializer(serializers.ModelSerializer):
+    indicator = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True)
+    period = serializers.SlugRelatedField(slug_field="label", read_only=True)
+    coverage = serializers.CharField(source="coverage_display", read_only=True)
+
+    class Meta:
+        model = IndicatorRollup
+        fields = [
+            "id", "indicator", "locality", "period", "breakdown_key", "breakdown_label", "value", "numerator", "denominator",
+            "ci_lower", "ci_upper", "reporting", "expected", "coverage", "missing", "target", "tolerance_percent", "status",
+            "previous_value", "direction_previous", "year_ago_value", "direction_year", "computed_at",
+        ]
+
+
+class StudySerializer(serializers.ModelSerializer):
+    commissioned_by = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    kpqs = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Study
+        fields = ["id", "title", "kind", "commissioned_by", "published_on", "url", "summary", "findings", "kpqs"]
+
+    def get_kpqs(self, study) -> list[str]:
+        return [f"A{k.ambition.number}-KPQ{k.number}" for k in study.kpqs.all()]

@@ -1,0 +1,217 @@
+"""The performance API: indicators, periods, returns (readable, and writable through the same
+services as the browser), milestones, rollups, studies and the long-format export."""
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from kentforum.api.base import BaseReadViewSet, actor
+from kentforum.api.pagination import RollupCursorPagination, SyncCursorPagination
+
+from .. import permissions, services
+from ..filtersets import (
+    IndicatorFilterSet,
+    IndicatorReturnFilterSet,
+    IndicatorRollupFilterSet,
+    MilestoneFilterSet,
+    MilestoneReturnFilterSet,
+    ReportingPeriodFilterSet,
+    StudyFilterSet,
+)
+from ..models import (
+    Indicator,
+    IndicatorReturn,
+    IndicatorRollup,
+    IndicatorTarget,
+    Milestone,
+    MilestoneReturn,
+    ReportingPeriod,
+    Study,
+)
+from . import serializers
+
+
+class IndicatorViewSet(BaseReadViewSet):
+    """Performance indicators with every attribute and their targets. Who may read: anyone."""
+
+    queryset = Indicator.objects.select_related("data_owner", "baseline_period").prefetch_related(
+        "kpqs__ambition", "ambitions", "breakdown_dimensions",
+        Prefetch("targets", queryset=IndicatorTarget.objects.select_related("period", "locality")),
+    )
+    serializer_class = serializers.IndicatorSerializer
+    filterset_class = IndicatorFilterSet
+    lookup_field = "code"
+    ordering_fields = ["code", "name"]
+
+
+class ReportingPeriodViewSet(BaseReadViewSet):
+    """Reporting periods on the UK financial year. Who may read: anyone."""
+
+    queryset = ReportingPeriod.objects.all()
+    serializer_class = serializers.ReportingPeriodSerializer
+    filterset_class = ReportingPeriodFilterSet
+    ordering_fields = ["start", "label"]
+
+
+def _service_errors(error: DjangoValidationError) -> dict:
+    return error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+
+
+class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, BaseReadViewSet):
+    """Indicator returns. Who may read: anyone reads approved (published) returns; officers also
+    their own organisation's unpublished ones; approvers and the Forum team all; a submit key
+    those of the organisations it names. Who may write: officers (session) and submit-scope keys,
+    for their own organisations only, through the same services as the browser."""
+
+    serializer_class = serializers.IndicatorReturnSerializer
+    filterset_class = IndicatorReturnFilterSet
+    pagination_class = SyncCursorPagination
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        queryset = IndicatorReturn.objects.select_related(
+            "indicator", "locality", "period", "organisation", "breakdown__dimension"
+        )
+        return permissions.readable_returns(actor(self.request), queryset)
+
+    def _enter(self, data, *, expected_version=None):
+        payload = serializers.IndicatorReturnWriteSerializer(data=data)
+        payload.is_valid(raise_exception=True)
+        item = payload.validated_data
+        try:
+            return services.indicator_return_enter(
+                user=actor(self.request), indicator_code=item["indicator"], gss_code=item["locality"],
+                period_label=item["period"],
+                figures=services.IndicatorFigures(value=item.get("value"), numerator=item.get("numerator"),
+                                                  denominator=item.get("denominator"), commentary=item.get("commentary", "")),
+                breakdown_values=item.get("breakdowns") or {},
+                expected_version=expected_version if expected_version is not None else item.get("version"),
+                submit=item.get("submit", False), confirm_warnings=item.get("confirm_warnings", False),
+            ), None
+        except services.StaleReturnError as stale:
+            return None, Response(
+                {"detail": f"The return has changed: it is now version {stale.current.version}. Nothing was saved.",
+                 "current": serializers.IndicatorReturnSerializer(stale.current).data},
+                status=status.HTTP_409_CONFLICT,
+            )
+        except DjangoPermissionDenied as denied:
+            raise exceptions.PermissionDenied(str(denied)) from None
+        except DjangoValidationError as invalid:
+            raise exceptions.ValidationError(_service_errors(invalid)) from None
+
+    @extend_schema(
+        request=serializers.IndicatorReturnWriteSerializer,
+        responses={201: serializers.IndicatorReturnSerializer, 409: serializers.ConflictSerializer,
+                   400: OpenApiResponse(description="Invalid figures or unknown codes; nothing was saved."),
+                   403: OpenApiResponse(description="Not your organisation's return.")},
+    )
+    def create(self, request, *args, **kwargs):
+        """Save a return as a draft (creating it if new), and submit it if ``submit`` is true.
+        To change an existing return, send the ``version`` you read."""
+        ret, conflict = self._enter(request.data)
+        if conflict:
+            return conflict
+        ret = self.get_queryset().get(pk=ret.pk)
+        return Response(serializers.IndicatorReturnSerializer(ret).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.IndicatorReturnWriteSerializer,
+        responses={200: serializers.IndicatorReturnSerializer, 409: serializers.ConflictSerializer},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        """Change a return: send the ``version`` you read; a stale version is refused with 409."""
+        current = self.get_object()
+        data = {
+            "indicator": current.indicator.code, "locality": current.locality.gss_code, "period": current.period.label,
+            **request.data,
+        }
+        if "version" not in request.data:
+            raise exceptions.ValidationError({"version": ["Send the version you read."]})
+        ret, conflict = self._enter(data)
+        if conflict:
+            return conflict
+        return Response(serializers.IndicatorReturnSerializer(self.get_queryset().get(pk=ret.pk)).data)
+
+    def update(self, request, *args, **kwargs):
+        if not kwargs.get("partial"):
+            raise exceptions.MethodNotAllowed("PUT")
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(
+        request=serializers.IndicatorReturnWriteSerializer(many=True),
+        responses={201: serializers.IndicatorReturnSerializer(many=True), 400: serializers.BulkErrorSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request):
+        """Save many returns in one request, all or nothing: if any item fails, nothing is saved
+        and every failing item is listed with its errors."""
+        if not isinstance(request.data, list) or not request.data:
+            raise exceptions.ValidationError({"non_field_errors": ["Send a non-empty list of returns."]})
+        if len(request.data) > 5000:
+            raise exceptions.ValidationError({"non_field_errors": ["Send at most 5,000 returns at once."]})
+        items, errors = [], []
+        for index, raw in enumerate(request.data):
+            payload = serializers.IndicatorReturnWriteSerializer(data=raw if isinstance(raw, dict) else {})
+            if not payload.is_valid():
+                errors.append({"index": index, "errors": payload.errors})
+                continue
+            item = payload.validated_data
+            items.append({
+                "indicator_code": item["indicator"], "gss_code": item["locality"], "period_label": item["period"],
+                "figures": services.IndicatorFigures(value=item.get("value"), numerator=item.get("numerator"),
+                                                     denominator=item.get("denominator"), commentary=item.get("commentary", "")),
+                "breakdown_values": item.get("breakdowns") or {}, "expected_version": item.get("version"),
+                "submit": item.get("submit", False), "confirm_warnings": item.get("confirm_warnings", False),
+            })
+        if errors:
+            return Response({"detail": "Nothing was saved.", "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            saved = services.indicator_returns_enter_bulk(user=actor(request), items=items)
+        except services.BulkErrors as failed:
+            return Response(
+                {"detail": "Nothing was saved.", "errors": [{"index": i, "errors": e} for i, e in failed.errors]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        rows = self.get_queryset().filter(pk__in=[r.pk for r in saved])
+        return Response(serializers.IndicatorReturnSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class MilestoneViewSet(BaseReadViewSet):
+    """Milestones of delivery plans and action plans. Who may read: anyone."""
+
+    queryset = Milestone.objects.select_related("delivery_plan", "owner", "priority_area")
+    serializer_class = serializers.MilestoneSerializer
+    filterset_class = MilestoneFilterSet
+
+
+class MilestoneReturnViewSet(BaseReadViewSet):
+    """Milestone returns. Who may read: as for indicator returns."""
+
+    serializer_class = serializers.MilestoneReturnSerializer
+    filterset_class = MilestoneReturnFilterSet
+    pagination_class = SyncCursorPagination
+
+    def get_queryset(self):
+        queryset = MilestoneReturn.objects.select_related("milestone", "period", "organisation")
+        return permissions.readable_returns(actor(self.request), queryset)
+
+
+class IndicatorRollupViewSet(BaseReadViewSet):
+    """The dashboard figures per indicator, area, period and breakdown (approved figures only).
+    Who may read: anyone."""
+
+    queryset = IndicatorRollup.objects.select_related("indicator", "locality", "period")
+    serializer_class = serializers.IndicatorRollupSerializer
+    filterset_class = IndicatorRollupFilterSet
+    pagination_class = RollupCursorPagination
+
+
+class StudyViewSet(BaseReadViewSet):
+    """Research and evaluation studies. Who may read: anyone."""
+
+    queryset = Study.objects.select_related("commissioned_by").prefetch_related("kpqs__ambition")
+    serializer_class = serializers.StudySerializer
+    filterset_class = StudyFilterSet
