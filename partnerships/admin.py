@@ -1,12 +1,14 @@
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from rest_framework_api_key.admin import APIKeyModelAdmin
 
 from .models import (
     Board,
     BoardMembership,
     OfficerGroup,
     Organisation,
+    PartnerAPIKey,
     Person,
     StrategicPartnership,
     chair_tier_errors,
@@ -98,3 +100,14 @@ class OfficerGroupAdmin(admin.ModelAdmin):
     list_display = ["name", "section", "chair", "meeting_frequency", "county_members", "district_members", "other_members"]
     list_filter = ["section", "board", "locality", "county_members", "district_members", "other_members"]
     search_fields = ["name", "chair", "comment"]
+
+
+@admin.register(PartnerAPIKey)
+class PartnerAPIKeyAdmin(APIKeyModelAdmin):
+    """Issue, name, scope, expire and revoke partner keys. The key itself is shown once, when
+    it is created; only its prefix and hash are stored."""
+
+    list_display = [*APIKeyModelAdmin.list_display, "partner", "scope", "last_used_at"]
+    list_filter = [*APIKeyModelAdmin.list_filter, "scope", "partner"]
+    search_fields = [*APIKeyModelAdmin.search_fields, "partner__name"]
+    filter_horizontal = ["organisations"]

@@ -24,7 +24,8 @@ COLUMNS = [
     "period", "indicator_code", "indicator_name", "area_gss_code", "area_name", "breakdown",
     "value", "numerator", "denominator", "commentary", "version",
 ]
-REQUIRED_COLUMNS = {"period", "indicator_code", "area_gss_code", "breakdown", "value", "numerator", "denominator", "commentary", "version"}
+REQUIRED_COLUMNS = {"period", "indicator_code", "area_gss_code", "value", "numerator", "denominator"}
+OPTIONAL_COLUMNS = ("breakdown", "commentary", "version")
 MAX_ROWS = 5000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -70,6 +71,28 @@ def template_rows(organisation, period: ReportingPeriod):
                     period.label, a.indicator.code, safe_cell(a.indicator.name), a.locality.gss_code, a.locality.name,
                     f"{dimension.code}:{category.code}", number_cell(row.value) if row else "", "", "", "", "",
                 ]
+
+
+EXPORT_COLUMNS = [
+    "period", "indicator_code", "area_gss_code", "breakdown", "value", "numerator", "denominator", "state",
+]
+
+
+def export_rows(queryset):
+    """Approved values in long format, one row per indicator, area, period and breakdown, in the
+    import's own columns, so that the file can be uploaded again as it is."""
+    yield EXPORT_COLUMNS
+    for row in queryset.values_list(
+        "period__label", "indicator__code", "locality__gss_code", "breakdown__dimension__code", "breakdown__code",
+        "value", "numerator", "denominator", "state", "indicator__aggregation",
+    ).iterator(chunk_size=2000):
+        label, code, gss, dimension, category, value, numerator, denominator, state, aggregation = row
+        is_rate = aggregation == "ratio"
+        yield [
+            label, code, gss, f"{dimension}:{category}" if dimension else "",
+            "" if is_rate and numerator is not None else number_cell(value),
+            number_cell(numerator), number_cell(denominator), state,
+        ]
 
 
 def write_template(out, organisation, period: ReportingPeriod) -> None:
@@ -148,6 +171,8 @@ def parse_upload(*, text: str, organisation, period: ReportingPeriod) -> ParsedU
                 rows.append({"line": line, "errors": ["The row has more cells than the header."], "warnings": []})
                 continue
             record = {k: (v or "").strip() for k, v in record.items()}
+            for column in OPTIONAL_COLUMNS:
+                record.setdefault(column, "")
             if not any(record.get(c) for c in ("value", "numerator", "denominator", "commentary")):
                 continue  # a row left blank is not part of the return
             errors: list[str] = []

@@ -15,4 +15,5 @@ urlpatterns = [
     path("approvals/indicator/<int:pk>/<str:decision>/", views.indicator_decision, name="indicator-decision"),
     path("approvals/milestone/<int:pk>/<str:decision>/", views.milestone_decision, name="milestone-decision"),
     path("periods/", views.periods, name="periods"),
+    path("indicators/", views.indicator_list, name="indicators"),
 ]

@@ -457,3 +457,21 @@ def return_import(request, pk: int):
             messages.error(request, f"Nothing was saved: {getattr(error, 'messages', [str(error)])[0]}")
             job.refresh_from_db()
     return render(request, "performance/import.html", {"job": job})
+
+
+# --- Indicator list ----------------------------------------------------------------------------
+
+def indicator_list(request):
+    """Who may see it: anyone. Filtered by the same FilterSet as /api/v1/indicators/."""
+    from ambitions.models import Ambition
+
+    from .filtersets import IndicatorFilterSet
+    from .models import Indicator
+
+    queryset = Indicator.objects.filter(is_active=True).select_related("data_owner").prefetch_related("kpqs__ambition", "ambitions")
+    filterset = IndicatorFilterSet(request.GET or None, queryset=queryset)
+    indicators = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    return render(request, "performance/indicator_list.html", {
+        "filterset": filterset, "indicators": indicators.order_by("code"), "ambitions": Ambition.objects.all(),
+        "frequencies": Indicator.Frequency.choices,
+    })

@@ -21,7 +21,7 @@ class KPQSerializer(serializers.ModelSerializer):
 class DeliveryPlanSerializer(serializers.ModelSerializer):
     ambitions = serializers.SerializerMethodField()
     primary_ambition = serializers.SerializerMethodField()
-    owner = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
 
     class Meta:
         model = DeliveryPlan

@@ -19,7 +19,7 @@ def actor(request):
     return request.user
 
 
-class PublicReadOnly(permissions.BasePermission):
+class PublicReadOnly(permissions.IsAuthenticatedOrReadOnly):
     """Anyone may read (lists are scoped to what the caller may see); writing is for signed-in
     officers or partner keys with the submit scope, and the services check whose returns."""
 
@@ -64,4 +64,5 @@ class BaseReadViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
     renderer_classes = [JSONRenderer, SafeCSVRenderer]
     throttle_classes = [PartnerKeyThrottle, AnonymousThrottle]
+    lookup_value_regex = "[^/]+"  # any path segment reaches the view, which answers 404 in JSON
     ordering = ["pk"]

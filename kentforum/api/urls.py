@@ -15,6 +15,7 @@ from partnerships.api.views import (
     StrategicPartnershipViewSet,
 )
 from performance.api.views import (
+    ApprovedValuesExportView,
     IndicatorReturnViewSet,
     IndicatorRollupViewSet,
     IndicatorViewSet,
@@ -52,6 +53,7 @@ router.register("rollups", IndicatorRollupViewSet)
 router.register("studies", StudyViewSet)
 
 urlpatterns = [
+    path("v1/exports/approved-values.csv", ApprovedValuesExportView.as_view(), name="export-approved-values"),
     path("v1/", include(router.urls)),
     # Who may see them: anyone.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),

@@ -210,6 +210,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kentforum.api.schema.add_standard_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "DirectionEnum": "performance.models.Direction",
         "WorkflowStateEnum": "performance.models.WorkflowState",

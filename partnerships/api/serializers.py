@@ -6,7 +6,7 @@ from ..models import Board, BoardMembership, OfficerGroup, Organisation, Person,
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
-    locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True)
+    locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True, allow_null=True)
 
     class Meta:
         model = Organisation
@@ -32,9 +32,9 @@ class PersonSerializer(serializers.ModelSerializer):
 
 
 class BoardSerializer(serializers.ModelSerializer):
-    ambition = serializers.SlugRelatedField(slug_field="number", read_only=True)
-    locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True)
-    accountable_to = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    ambition = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
+    locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True, allow_null=True)
+    accountable_to = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Board
@@ -61,8 +61,8 @@ class StrategicPartnershipSerializer(serializers.ModelSerializer):
 
 
 class OfficerGroupSerializer(serializers.ModelSerializer):
-    board = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True)
+    board = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True, allow_null=True)
 
     class Meta:
         model = OfficerGroup

@@ -14,7 +14,7 @@ from ..models import (
 
 class IndicatorTargetSerializer(serializers.ModelSerializer):
     period = serializers.SlugRelatedField(slug_field="label", read_only=True)
-    locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True)
+    locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True, allow_null=True)
 
     class Meta:
         model = IndicatorTarget
@@ -22,11 +22,11 @@ class IndicatorTargetSerializer(serializers.ModelSerializer):
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
-    data_owner = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    data_owner = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     kpqs = serializers.SerializerMethodField()
     ambitions = serializers.SlugRelatedField(slug_field="number", read_only=True, many=True)
     breakdown_dimensions = serializers.SlugRelatedField(slug_field="code", read_only=True, many=True)
-    baseline_period = serializers.SlugRelatedField(slug_field="label", read_only=True)
+    baseline_period = serializers.SlugRelatedField(slug_field="label", read_only=True, allow_null=True)
     targets = IndicatorTargetSerializer(many=True, read_only=True)
 
     class Meta:
@@ -102,9 +102,9 @@ class BulkErrorSerializer(serializers.Serializer):
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
-    delivery_plan = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    delivery_plan = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     owner = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    priority_area = serializers.StringRelatedField()
+    priority_area = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = Milestone
@@ -138,7 +138,7 @@ class IndicatorRollupSerializer(serializers.ModelSerializer):
 
 
 class StudySerializer(serializers.ModelSerializer):
-    commissioned_by = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    commissioned_by = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     kpqs = serializers.SerializerMethodField()
 
     class Meta:

@@ -1,14 +1,20 @@
 """The performance API: indicators, periods, returns (readable, and writable through the same
 services as the browser), milestones, rollups, studies and the long-format export."""
+import csv
+import io
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
+from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from kentforum.api.base import BaseReadViewSet, actor
+from kentforum.api.base import BaseReadViewSet, PublicReadOnly, actor
 from kentforum.api.pagination import RollupCursorPagination, SyncCursorPagination
 
 from .. import permissions, services
@@ -21,6 +27,7 @@ from ..filtersets import (
     ReportingPeriodFilterSet,
     StudyFilterSet,
 )
+from ..imports import export_rows
 from ..models import (
     Indicator,
     IndicatorReturn,
@@ -70,6 +77,7 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
     filterset_class = IndicatorReturnFilterSet
     pagination_class = SyncCursorPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
+    parser_classes = [JSONParser]
 
     def get_queryset(self):
         queryset = IndicatorReturn.objects.select_related(
@@ -148,10 +156,11 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
     def bulk(self, request):
         """Save many returns in one request, all or nothing: if any item fails, nothing is saved
         and every failing item is listed with its errors."""
-        if not isinstance(request.data, list) or not request.data:
-            raise exceptions.ValidationError({"non_field_errors": ["Send a non-empty list of returns."]})
-        if len(request.data) > 5000:
-            raise exceptions.ValidationError({"non_field_errors": ["Send at most 5,000 returns at once."]})
+        if not isinstance(request.data, list) or not request.data or len(request.data) > 5000:
+            return Response(
+                {"detail": "Send a list of 1 to 5,000 returns. Nothing was saved.", "errors": []},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         items, errors = [], []
         for index, raw in enumerate(request.data):
             payload = serializers.IndicatorReturnWriteSerializer(data=raw if isinstance(raw, dict) else {})
@@ -177,6 +186,39 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
             )
         rows = self.get_queryset().filter(pk__in=[r.pk for r in saved])
         return Response(serializers.IndicatorReturnSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    responses={(200, "text/csv"): OpenApiResponse(description=(
+        "Approved values in long format: period, indicator_code, area_gss_code, breakdown, value, numerator, "
+        "denominator, state. The same columns as the CSV import, so the file uploads again as it is."))},
+    parameters=[],
+)
+class ApprovedValuesExportView(APIView):
+    """A long-format export of approved (published) indicator values, filtered like
+    indicator-returns (indicator, locality, ambition, period, period_from, period_to,
+    updated_since). Who may use it: anyone."""
+
+    permission_classes = [PublicReadOnly]
+    throttle_classes = BaseReadViewSet.throttle_classes
+    filterset_class = IndicatorReturnFilterSet
+
+    def get(self, request):
+        queryset = IndicatorReturn.objects.filter(state="approved").order_by("period__start", "indicator__code", "locality__gss_code", "breakdown_id")
+        queryset = IndicatorReturnFilterSet(request.GET, queryset=queryset).qs
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        response = StreamingHttpResponse(_stream(writer, buffer, export_rows(queryset)), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="kent-approved-values.csv"'
+        return response
+
+
+def _stream(writer, buffer, rows):
+    for row in rows:
+        writer.writerow(row)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate(0)
 
 
 class MilestoneViewSet(BaseReadViewSet):

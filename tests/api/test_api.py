@@ -288,3 +288,37 @@ def test_permission_matrix(name, actors, draft_and_approved, period):
     assert client.post("/api/v1/indicators/", {"code": "X"}, format="json").status_code in (401, 403, 405)
     if update != 200:
         assert IndicatorReturn.objects.get(pk=draft.pk).value == Decimal(31337) or name in ("officer", "submit_key")
+
+
+def test_the_long_format_export_round_trips_through_the_import(client, draft_and_approved, officer, period):
+    from performance import imports
+    from performance.models import ReturnImport
+
+    approved, draft = draft_and_approved
+    response = APIClient().get("/api/v1/exports/approved-values.csv", {"locality": "E07000105"})
+    text = b"".join(response.streaming_content).decode()
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    lines = text.strip().splitlines()
+    assert lines[0] == "period,indicator_code,area_gss_code,breakdown,value,numerator,denominator,state"
+    assert lines[1:] == [f"{period.label},T-RECYC,E07000105,,,45,100,approved"], "approved values only"
+    # The same file, uploaded to a portal where that return does not exist yet, recreates it.
+    IndicatorReturn.objects.filter(pk=approved.pk).delete()
+    job = imports.import_preview(user=officer, organisation=council(), period=period, filename="export.csv", raw=text.encode())
+    assert job.state == ReturnImport.State.PREVIEW, job.rows
+    imports.import_apply(user=officer, job=job)
+    again = IndicatorReturn.objects.get(indicator__code="T-RECYC", breakdown__isnull=True)
+    assert (again.numerator, again.denominator, again.value) == (Decimal(45), Decimal(100), Decimal("45.0000"))
+
+
+def test_the_browser_list_and_the_api_share_one_filterset(client):
+    from performance.models import Indicator
+    from tests.factories import IndicatorFactory
+
+    a2 = IndicatorFactory(code="F-ONE", name="Children in poverty")
+    a2.ambitions.add(*__import__("ambitions.models", fromlist=["Ambition"]).Ambition.objects.filter(number=2))
+    IndicatorFactory(code="F-TWO", name="Business births")
+    page = client.get("/indicators/", {"ambition": 2}).content.decode()
+    api = APIClient().get("/api/v1/indicators/", {"ambition": 2}).json()
+    assert "F-ONE" in page and "F-TWO" not in page
+    assert [r["code"] for r in api["results"]] == ["F-ONE"]
+    assert Indicator.objects.count() == 2

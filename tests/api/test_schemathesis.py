@@ -1,0 +1,40 @@
+"""Property-based run of schemathesis against the API's own OpenAPI schema: no server errors and
+no response that breaks the schema, for every operation, as an anonymous caller and as a
+partner with a submit key."""
+import pytest
+import schemathesis
+from django.core.cache import cache
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from kentforum.wsgi import application
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+
+
+@pytest.fixture
+def submit_key(db, period, count_indicator, rate_indicator):
+    from partnerships.models import Organisation, PartnerAPIKey
+    from tests.factories import council
+
+    key, raw = PartnerAPIKey.objects.create_key(
+        name="schemathesis", partner=Organisation.objects.get(name="Kent Police"), scope="submit", rate="100000/min"
+    )
+    key.organisations.set([council()])
+    cache.clear()
+    return raw
+
+
+@pytest.mark.django_db(transaction=False)
+@schema.parametrize()
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_conforms_to_its_schema(case, submit_key):
+    case.headers = {**(case.headers or {}), "Authorization": f"Api-Key {submit_key}"}
+    case.call_and_validate(checks=CHECKS)
