@@ -98,7 +98,7 @@ class BulkItemErrorSerializer(serializers.Serializer):
 
 class BulkErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    errors = BulkItemErrorSerializer(many=True)
+    errors = BulkItemErrorSerializer(many=True, required=False)
 
 
 class MilestoneSerializer(serializers.ModelSerializer):

@@ -19,6 +19,20 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Requests here go straight to the WSGI application, which would close the test's database
+    connection at the end of each request; Django's own test client disconnects that signal too."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def submit_key(db, period, count_indicator, rate_indicator):
     from partnerships.models import Organisation, PartnerAPIKey
