@@ -1,4 +1,6 @@
 """The base FilterSet: every list, in the browser or the API, can be searched with ``q``."""
+import datetime
+
 import django_filters
 from django.db.models import Q
 
@@ -16,3 +18,13 @@ class BaseFilterSet(django_filters.FilterSet):
         for field in self.search_fields:
             condition |= Q(**{f"{field}__icontains": value.strip()})
         return queryset.filter(condition)
+
+
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time, turned to UTC before it reaches the database (PostgreSQL refuses
+    offsets beyond ±15:59, which ISO 8601 allows)."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            value = value.astimezone(datetime.timezone.utc)
+        return super().filter(qs, value)

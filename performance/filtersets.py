@@ -2,7 +2,7 @@
 import django_filters
 from django.db.models import Q
 
-from kentforum.filtersets import BaseFilterSet
+from kentforum.filtersets import BaseFilterSet, UTCDateTimeFilter
 
 from .models import Indicator, IndicatorReturn, IndicatorRollup, Milestone, MilestoneReturn, ReportingPeriod, Study
 
@@ -62,7 +62,7 @@ class IndicatorReturnFilterSet(PeriodRangeMixin, BaseFilterSet):
     board = django_filters.CharFilter(method="filter_board", label="Board (slug): its ambition or its district")
     delivery_plan = django_filters.CharFilter(method="filter_plan", label="Delivery plan (slug): its ambitions' indicators")
     state = django_filters.ChoiceFilter(choices=IndicatorReturn._meta.get_field("state").choices)
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UTCDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     breakdown = django_filters.CharFilter(method="filter_breakdown", label="'total', or dimension:category")
 
     class Meta:
@@ -100,7 +100,7 @@ class MilestoneReturnFilterSet(PeriodRangeMixin, BaseFilterSet):
     delivery_plan = django_filters.CharFilter(field_name="milestone__delivery_plan__slug")
     ambition = django_filters.NumberFilter(field_name="milestone__delivery_plan__ambitions__number", distinct=True)
     state = django_filters.ChoiceFilter(choices=MilestoneReturn._meta.get_field("state").choices)
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UTCDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = MilestoneReturn
@@ -113,7 +113,7 @@ class IndicatorRollupFilterSet(PeriodRangeMixin, BaseFilterSet):
     locality = django_filters.CharFilter(field_name="locality__gss_code", label="Area (GSS code)")
     ambition = django_filters.NumberFilter(field_name="indicator__ambitions__number", distinct=True)
     board = django_filters.CharFilter(method="filter_board", label="Board (slug)")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="computed_at", lookup_expr="gte")
+    updated_since = UTCDateTimeFilter(field_name="computed_at", lookup_expr="gte")
 
     class Meta:
         model = IndicatorRollup
