@@ -800,3 +800,33 @@ def indicator_returns_enter_bulk(*, user, items: list[dict]) -> list[IndicatorRe
     except BulkErrors:
         raise
     return saved
+
+
+@transaction.atomic
+def milestone_return_enter(
+    *, user, milestone_id: int, period_label: str, progress: MilestoneProgress, expected_version: int | None = None,
+    submit: bool = False,
+) -> MilestoneReturn:
+    """Save (and optionally submit) a milestone's progress named by id and period label: the
+    API's way in, with the browser's rules."""
+    from .models import Milestone
+
+    milestone = Milestone.objects.select_related("owner").filter(pk=milestone_id).first()
+    period = ReportingPeriod.objects.filter(label=period_label).first()
+    errors = {}
+    if milestone is None:
+        errors["milestone"] = f"There is no milestone {milestone_id}."
+    if period is None:
+        errors["period"] = f"There is no reporting period “{period_label[:20]}”."
+    if errors:
+        raise ValidationError(errors)
+    permissions.check_can_enter(user, milestone.owner)
+    if problems := milestone_errors(progress, milestone) if submit else {}:
+        raise ValidationError(problems)
+    ret = milestone_return_save(
+        milestone=milestone, period=period, organisation=milestone.owner, progress=progress,
+        expected_version=expected_version, user=user,
+    )
+    if submit:
+        milestone_return_submit(ret=ret, expected_version=ret.version, user=user)
+    return ret

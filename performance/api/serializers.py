@@ -122,6 +122,24 @@ class MilestoneReturnSerializer(serializers.ModelSerializer):
                   "state", "return_reason", "version", "submitted_at", "decided_at", "updated_at"]
 
 
+class MilestoneReturnWriteSerializer(serializers.Serializer):
+    """A milestone's progress for a period, as a partner system or officer sends it."""
+
+    milestone = serializers.IntegerField(min_value=1)
+    period = serializers.CharField(help_text="Period label, e.g. 2012/13 Q4.")
+    status = serializers.ChoiceField(choices=MilestoneReturn.Status.choices)
+    percent_complete = serializers.IntegerField(min_value=0, max_value=100)
+    revised_date = serializers.DateField(required=False, allow_null=True)
+    commentary = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    version = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    submit = serializers.BooleanField(required=False, default=False)
+
+
+class MilestoneConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = MilestoneReturnSerializer()
+
+
 class IndicatorRollupSerializer(serializers.ModelSerializer):
     indicator = serializers.SlugRelatedField(slug_field="code", read_only=True)
     locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True)

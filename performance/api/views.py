@@ -229,12 +229,68 @@ class MilestoneViewSet(BaseReadViewSet):
     filterset_class = MilestoneFilterSet
 
 
-class MilestoneReturnViewSet(BaseReadViewSet):
-    """Milestone returns. Who may read: as for indicator returns."""
+class MilestoneReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, BaseReadViewSet):
+    """Milestone returns. Who may read: as for indicator returns. Who may write: officers and
+    submit-scope keys of the milestone's owner, through the same services as the browser."""
 
     serializer_class = serializers.MilestoneReturnSerializer
     filterset_class = MilestoneReturnFilterSet
     pagination_class = SyncCursorPagination
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    parser_classes = [JSONParser]
+
+    def _enter(self, data):
+        payload = serializers.MilestoneReturnWriteSerializer(data=data)
+        payload.is_valid(raise_exception=True)
+        item = payload.validated_data
+        try:
+            ret = services.milestone_return_enter(
+                user=actor(self.request), milestone_id=item["milestone"], period_label=item["period"],
+                progress=services.MilestoneProgress(
+                    status=item["status"], percent_complete=item["percent_complete"],
+                    revised_date=item.get("revised_date"), commentary=item.get("commentary", ""),
+                ),
+                expected_version=item.get("version"), submit=item.get("submit", False),
+            )
+        except services.StaleReturnError as stale:
+            return Response(
+                {"detail": f"The return has changed: it is now version {stale.current.version}. Nothing was saved.",
+                 "current": serializers.MilestoneReturnSerializer(stale.current).data},
+                status=status.HTTP_409_CONFLICT,
+            ), None
+        except DjangoPermissionDenied as denied:
+            raise exceptions.PermissionDenied(str(denied)) from None
+        except DjangoValidationError as invalid:
+            raise exceptions.ValidationError(_service_errors(invalid)) from None
+        return None, ret
+
+    @extend_schema(request=serializers.MilestoneReturnWriteSerializer,
+                   responses={201: serializers.MilestoneReturnSerializer, 409: serializers.MilestoneConflictSerializer})
+    def create(self, request, *args, **kwargs):
+        """Save a milestone's progress as a draft, and submit it if ``submit`` is true."""
+        conflict, ret = self._enter(request.data)
+        if conflict:
+            return conflict
+        return Response(serializers.MilestoneReturnSerializer(self.get_queryset().get(pk=ret.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=serializers.MilestoneReturnWriteSerializer,
+                   responses={200: serializers.MilestoneReturnSerializer, 409: serializers.MilestoneConflictSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        """Change a milestone return: send the ``version`` you read; a stale version gets 409."""
+        current = self.get_object()
+        if "version" not in request.data:
+            raise exceptions.ValidationError({"version": ["Send the version you read."]})
+        data = {"milestone": current.milestone_id, "period": current.period.label, "status": current.status,
+                "percent_complete": current.percent_complete, **request.data}
+        conflict, ret = self._enter(data)
+        if conflict:
+            return conflict
+        return Response(serializers.MilestoneReturnSerializer(self.get_queryset().get(pk=ret.pk)).data)
+
+    def update(self, request, *args, **kwargs):
+        if not kwargs.get("partial"):
+            raise exceptions.MethodNotAllowed("PUT")
+        return super().update(request, *args, **kwargs)
 
     def get_queryset(self):
         queryset = MilestoneReturn.objects.select_related("milestone", "period", "organisation")

@@ -322,3 +322,24 @@ def test_the_browser_list_and_the_api_share_one_filterset(client):
     assert "F-ONE" in page and "F-TWO" not in page
     assert [r["code"] for r in api["results"]] == ["F-ONE"]
     assert Indicator.objects.count() == 2
+
+
+def test_milestone_returns_are_writable_with_the_same_rules(period, officer):
+    from ambitions.models import DeliveryPlan
+    from performance.models import Milestone, MilestoneReturn
+
+    milestone = Milestone.objects.create(title="Junction 10a opens", delivery_plan=DeliveryPlan.objects.get(name="Local Transport Plan"),
+                                         owner=council(), due_date=datetime.date(2012, 9, 30))
+    _, raw = make_key("submit", organisations=[council()])
+    client = key_client(raw)
+    bad = client.post("/api/v1/milestone-returns/", {"milestone": milestone.pk, "period": period.label, "status": "off_track",
+                                                     "percent_complete": 30, "submit": True}, format="json")
+    assert bad.status_code == 400 and "commentary" in bad.json() and not MilestoneReturn.objects.exists()
+    good = client.post("/api/v1/milestone-returns/", {"milestone": milestone.pk, "period": period.label, "status": "on_track",
+                                                      "percent_complete": 30}, format="json")
+    assert good.status_code == 201 and good.json()["version"] == 1
+    stale = client.patch(f"/api/v1/milestone-returns/{good.json()['id']}/", {"percent_complete": 40, "version": 7}, format="json")
+    assert stale.status_code == 409 and stale.json()["current"]["percent_complete"] == 30
+    _, other = make_key("submit", organisations=[council("Dover District Council")])
+    denied = key_client(other).patch(f"/api/v1/milestone-returns/{good.json()['id']}/", {"percent_complete": 40, "version": 1}, format="json")
+    assert denied.status_code in (403, 404)
