@@ -10,6 +10,12 @@ GREY = "#505a5f"
 ORANGE = "#f47738"
 
 
+def _safe_json(figure: go.Figure) -> str:
+    """The figure as JSON that is safe inside <script type="application/json">: no "<", ">" or
+    "&" can end the script element (names come from the framework, which people edit)."""
+    return figure.to_json().replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def _layout(title: str, *, height: int = 300, **extra) -> dict:
     return dict(
         title={"text": title, "font": {"size": 15}}, height=height, margin={"l": 60, "r": 20, "t": 50, "b": 50},
@@ -32,7 +38,7 @@ def trend_chart(*, title: str, unit: str, points: list[dict]) -> str:
             mode="lines", line={"color": ORANGE, "dash": "dash"},
         ))
     figure.update_layout(**_layout(title, yaxis={"title": unit, "gridcolor": "#e5e5e5"}))
-    return figure.to_json()
+    return _safe_json(figure)
 
 
 def ranked_chart(*, title: str, unit: str, rows: list[dict]) -> str:
@@ -52,4 +58,4 @@ def ranked_chart(*, title: str, unit: str, rows: list[dict]) -> str:
         marker={"color": colours}, error_x=error, name=unit,
     ))
     figure.update_layout(**_layout(title, height=120 + 24 * len(ordered), xaxis={"title": unit, "gridcolor": "#e5e5e5"}))
-    return figure.to_json()
+    return _safe_json(figure)

@@ -155,3 +155,17 @@ def test_a_published_board_report_does_not_change_later(client, approver):
     after = client.get(reverse("dashboards:report", args=[report.pk]), {"format": "csv"}).content
     assert after == before and b"D000" in after
     assert client.get(reverse("dashboards:report", args=[report.pk])).status_code == 200, "published reports are public"
+
+
+def test_chart_data_cannot_break_out_of_its_script_element(client, approver):
+    indicators, _ = seed(approver, 1, 3)
+    indicator = indicators[0]
+    indicator.name = '</script><script>alert("x")</script>'
+    indicator.save()
+    html = client.get(reverse("dashboards:ambition", args=[2])).content.decode()
+    assert '<script>alert("x")' not in html
+    import json
+    import re
+
+    for blob in re.findall(r'<script type="application/json" class="kf-chart-data"[^>]*>(.*?)</script>', html, re.S):
+        json.loads(blob)  # still valid JSON
