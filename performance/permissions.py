@@ -2,8 +2,8 @@
 import and the services themselves.
 
 - An officer enters and reads the returns of their own organisation only.
-- An approver reads submitted and decided returns of every organisation and approves them or
-  sends them back.
+- An approver reads submitted and decided returns of every organisation (not drafts) and
+  approves them or sends them back.
 - A Forum team admin reads every return, opens, locks and reopens periods and reopens approved
   returns.
 - A board member reads dashboards (published, approved figures), not individual returns.
@@ -54,13 +54,19 @@ def can_manage_periods(user) -> bool:
     return not isinstance(user, KeyActor) and Role.FORUM_ADMIN in user_roles(user)
 
 
+DECIDABLE_STATES = ("submitted", "approved", "returned")
+
+
 def can_view_return(user, ret) -> bool:
     if isinstance(user, KeyActor):
         return ret.state == "approved" or ret.organisation_id in user.organisation_ids
     roles = user_roles(user)
-    if Role.FORUM_ADMIN in roles or Role.APPROVER in roles:
+    if Role.FORUM_ADMIN in roles:
         return True
-    return can_enter(user, ret.organisation)
+    if can_enter(user, ret.organisation):
+        return True
+    # Approvers see what has been put to them, not officers' drafts.
+    return Role.APPROVER in roles and ret.pk is not None and ret.state in DECIDABLE_STATES
 
 
 def check_can_enter(user, organisation) -> None:
@@ -84,12 +90,15 @@ def readable_returns(user, queryset):
     if isinstance(user, KeyActor):
         return queryset.filter(Q(state="approved") | Q(organisation_id__in=user.organisation_ids))
     roles = user_roles(user)
-    if Role.FORUM_ADMIN in roles or Role.APPROVER in roles:
+    if Role.FORUM_ADMIN in roles:
         return queryset
+    condition = Q(state="approved")
+    if Role.APPROVER in roles:
+        condition |= Q(state__in=DECIDABLE_STATES)
     organisation = user_organisation(user) if Role.OFFICER in roles else None
     if organisation is not None:
-        return queryset.filter(Q(state="approved") | Q(organisation=organisation))
-    return queryset.filter(state="approved")
+        condition |= Q(organisation=organisation)
+    return queryset.filter(condition)
 
 
 def visible_returns(user, queryset):
@@ -97,8 +106,11 @@ def visible_returns(user, queryset):
     if isinstance(user, KeyActor):
         return readable_returns(user, queryset)
     roles = user_roles(user)
-    if Role.FORUM_ADMIN in roles or Role.APPROVER in roles:
+    if Role.FORUM_ADMIN in roles:
         return queryset
+    condition = Q(pk__in=[])
+    if Role.APPROVER in roles:
+        condition |= Q(state__in=DECIDABLE_STATES)
     if Role.OFFICER in roles and (organisation := user_organisation(user)) is not None:
-        return queryset.filter(organisation=organisation)
-    return queryset.none()
+        condition |= Q(organisation=organisation)
+    return queryset.filter(condition)

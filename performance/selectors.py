@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from kentforum.roles import GROUP_NAMES, Role, user_organisation
@@ -147,11 +147,13 @@ def my_returns(user) -> list[PeriodReturns]:
 
 def previous_values(indicator, locality, period, limit: int = 4) -> list[dict]:
     """The area's last few values for the indicator with their state and the target then, newest first."""
+    owner = IndicatorAssignment.objects.filter(indicator=indicator, locality=locality).values("organisation_id")
     rows = (
         IndicatorReturn.objects.filter(
             indicator=indicator, locality=locality, breakdown__isnull=True, period__kind=period.kind,
             period__start__lt=period.start,
-        ).select_related("period").order_by("-period__start")[:limit]
+        ).filter(Q(state=WorkflowState.APPROVED) | Q(organisation_id__in=owner))
+        .select_related("period").order_by("-period__start")[:limit]
     )
     from .services import targets_for
 

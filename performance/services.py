@@ -416,6 +416,8 @@ def indicator_return_save(
         _record(ret, action=ReturnEvent.Action.CREATED if action == ReturnEvent.Action.SAVED else action,
                 user=user, from_state="", changes=changes)
         return ret
+    # The return belongs to whoever made it, even if the slot has since been reassigned.
+    permissions.check_can_enter(user, ret.organisation)
     if ret.state == WorkflowState.APPROVED:
         raise ValidationError("This return has been approved and can no longer be changed.")
     if ret.state == WorkflowState.SUBMITTED and user is not None:
@@ -582,6 +584,7 @@ def milestone_return_save(
         _record(ret, action=ReturnEvent.Action.CREATED, user=user, from_state="",
                 changes={k: (None, v) for k, v in fields.items() if v not in (None, "")})
         return ret
+    permissions.check_can_enter(user, ret.organisation)
     if ret.state == WorkflowState.APPROVED:
         raise ValidationError("This return has been approved and can no longer be changed.")
     if ret.state == WorkflowState.SUBMITTED and user is not None:

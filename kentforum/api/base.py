@@ -58,11 +58,20 @@ class AnonymousThrottle(throttling.AnonRateThrottle):
         return super().allow_request(request, view)
 
 
+class SignedInThrottle(throttling.UserRateThrottle):
+    """Signed-in users are rate-limited too (API_USER_RATE)."""
+
+    def allow_request(self, request, view):
+        if isinstance(request.auth, PartnerAPIKey) or not request.user.is_authenticated:
+            return True
+        return super().allow_request(request, view)
+
+
 class BaseReadViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [PublicReadOnly]
     pagination_class = StandardPagination
     filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
     renderer_classes = [JSONRenderer, SafeCSVRenderer]
-    throttle_classes = [PartnerKeyThrottle, AnonymousThrottle]
+    throttle_classes = [PartnerKeyThrottle, AnonymousThrottle, SignedInThrottle]
     lookup_value_regex = "[^/]+"  # any path segment reaches the view, which answers 404 in JSON
     ordering = ["pk"]

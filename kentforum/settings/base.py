@@ -193,7 +193,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "partner_key": os.environ.get("API_KEY_RATE", "600/min"),
         "anon": os.environ.get("API_ANON_RATE", "300/min"),
+        "user": os.environ.get("API_USER_RATE", "1200/min"),
     },
+    # How many proxies stand in front of the web processes: clients are told apart by the
+    # address they add to X-Forwarded-For, not by a header anyone can write (0: REMOTE_ADDR).
+    "NUM_PROXIES": int(os.environ.get("API_NUM_PROXIES", "0")),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kent Forum performance portal API",
@@ -217,6 +221,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DirectionEnum": "performance.models.Direction",
         "WorkflowStateEnum": "performance.models.WorkflowState",
+        "MilestoneStatusEnum": "performance.models.MilestoneReturn.Status",
+        "PeriodStatusEnum": "performance.models.ReportingPeriod.Status",
     },
 }
 

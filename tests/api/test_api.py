@@ -263,7 +263,7 @@ MATRIX = {
     "anonymous": (404, 403, 404),
     "other_officer": (404, 403, 404),
     "officer": (200, 201, 200),
-    "approver": (200, 403, 403),
+    "approver": (404, 403, 404),
     "board_member": (404, 403, 404),
     "read_key": (404, 403, 403),
     "submit_key": (200, 201, 200),
@@ -343,3 +343,33 @@ def test_milestone_returns_are_writable_with_the_same_rules(period, officer):
     _, other = make_key("submit", organisations=[council("Dover District Council")])
     denied = key_client(other).patch(f"/api/v1/milestone-returns/{good.json()['id']}/", {"percent_complete": 40, "version": 1}, format="json")
     assert denied.status_code in (403, 404)
+
+
+def test_a_reassigned_slot_does_not_open_the_previous_owners_return(period, count_indicator, officer):
+    """Review finding: the new owner of a slot must not read or overwrite the old owner's draft."""
+    draft = services.indicator_return_save(indicator=count_indicator, locality=district(), period=period,
+                                           organisation=council(), user=officer,
+                                           figures=services.IndicatorFigures(value=Decimal(7), commentary="ashford secret"))
+    services.assignment_ensure(organisation=council("Dover District Council"), indicator=count_indicator, locality=district())
+    _, raw = make_key("submit", organisations=[council("Dover District Council")])
+    response = key_client(raw).post("/api/v1/indicator-returns/", {
+        "indicator": "T-KSI", "locality": "E07000105", "period": period.label, "value": "99", "version": draft.version,
+    }, format="json")
+    assert response.status_code == 403
+    assert b"ashford secret" not in response.content
+    assert IndicatorReturn.objects.get(pk=draft.pk).value == 7
+
+
+def test_approvers_do_not_read_officers_drafts(draft_and_approved, approver):
+    approved, draft = draft_and_approved
+    client = APIClient()
+    client.force_authenticate(approver)
+    assert client.get(f"/api/v1/indicator-returns/{draft.pk}/").status_code == 404
+    assert client.get(f"/api/v1/indicator-returns/{approved.pk}/").status_code == 200
+
+
+def test_csv_keeps_negative_numbers_as_numbers():
+    from kentforum.api.renderers import _neutralise
+
+    assert _neutralise({"value": "-3.0000", "name": "-3 things", "formula": "=1+1"}) == {
+        "value": "-3.0000", "name": "'-3 things", "formula": "'=1+1"}
