@@ -67,6 +67,24 @@ def _service_errors(error: DjangoValidationError) -> dict:
     return error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
 
 
+def call_return_service(call, current_serializer):
+    """Run a return service for the API, turning its refusals into HTTP answers: a stale version
+    is a 409 with the current return, a permission refusal 403, invalid input 400. Returns
+    (return, None) or (None, the 409 response)."""
+    try:
+        return call(), None
+    except services.StaleReturnError as stale:
+        return None, Response(
+            {"detail": f"The return has changed: it is now version {stale.current.version}. Nothing was saved.",
+             "current": current_serializer(stale.current).data},
+            status=status.HTTP_409_CONFLICT,
+        )
+    except DjangoPermissionDenied as denied:
+        raise exceptions.PermissionDenied(str(denied)) from None
+    except DjangoValidationError as invalid:
+        raise exceptions.ValidationError(_service_errors(invalid)) from None
+
+
 class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, BaseReadViewSet):
     """Indicator returns. Who may read: anyone reads approved (published) returns; officers also
     their own organisation's unpublished ones; approvers and the Forum team all; a submit key
@@ -89,26 +107,15 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
         payload = serializers.IndicatorReturnWriteSerializer(data=data)
         payload.is_valid(raise_exception=True)
         item = payload.validated_data
-        try:
-            return services.indicator_return_enter(
-                user=actor(self.request), indicator_code=item["indicator"], gss_code=item["locality"],
-                period_label=item["period"],
-                figures=services.IndicatorFigures(value=item.get("value"), numerator=item.get("numerator"),
-                                                  denominator=item.get("denominator"), commentary=item.get("commentary", "")),
-                breakdown_values=item.get("breakdowns") or {},
-                expected_version=expected_version if expected_version is not None else item.get("version"),
-                submit=item.get("submit", False), confirm_warnings=item.get("confirm_warnings", False),
-            ), None
-        except services.StaleReturnError as stale:
-            return None, Response(
-                {"detail": f"The return has changed: it is now version {stale.current.version}. Nothing was saved.",
-                 "current": serializers.IndicatorReturnSerializer(stale.current).data},
-                status=status.HTTP_409_CONFLICT,
-            )
-        except DjangoPermissionDenied as denied:
-            raise exceptions.PermissionDenied(str(denied)) from None
-        except DjangoValidationError as invalid:
-            raise exceptions.ValidationError(_service_errors(invalid)) from None
+        return call_return_service(lambda: services.indicator_return_enter(
+            user=actor(self.request), indicator_code=item["indicator"], gss_code=item["locality"],
+            period_label=item["period"],
+            figures=services.IndicatorFigures(value=item.get("value"), numerator=item.get("numerator"),
+                                              denominator=item.get("denominator"), commentary=item.get("commentary", "")),
+            breakdown_values=item.get("breakdowns") or {},
+            expected_version=expected_version if expected_version is not None else item.get("version"),
+            submit=item.get("submit", False), confirm_warnings=item.get("confirm_warnings", False),
+        ), serializers.IndicatorReturnSerializer)
 
     @extend_schema(
         request=serializers.IndicatorReturnWriteSerializer,
@@ -243,32 +250,20 @@ class MilestoneReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
         payload = serializers.MilestoneReturnWriteSerializer(data=data)
         payload.is_valid(raise_exception=True)
         item = payload.validated_data
-        try:
-            ret = services.milestone_return_enter(
-                user=actor(self.request), milestone_id=item["milestone"], period_label=item["period"],
-                progress=services.MilestoneProgress(
-                    status=item["status"], percent_complete=item["percent_complete"],
-                    revised_date=item.get("revised_date"), commentary=item.get("commentary", ""),
-                ),
-                expected_version=item.get("version"), submit=item.get("submit", False),
-            )
-        except services.StaleReturnError as stale:
-            return Response(
-                {"detail": f"The return has changed: it is now version {stale.current.version}. Nothing was saved.",
-                 "current": serializers.MilestoneReturnSerializer(stale.current).data},
-                status=status.HTTP_409_CONFLICT,
-            ), None
-        except DjangoPermissionDenied as denied:
-            raise exceptions.PermissionDenied(str(denied)) from None
-        except DjangoValidationError as invalid:
-            raise exceptions.ValidationError(_service_errors(invalid)) from None
-        return None, ret
+        return call_return_service(lambda: services.milestone_return_enter(
+            user=actor(self.request), milestone_id=item["milestone"], period_label=item["period"],
+            progress=services.MilestoneProgress(
+                status=item["status"], percent_complete=item["percent_complete"],
+                revised_date=item.get("revised_date"), commentary=item.get("commentary", ""),
+            ),
+            expected_version=item.get("version"), submit=item.get("submit", False),
+        ), serializers.MilestoneReturnSerializer)
 
     @extend_schema(request=serializers.MilestoneReturnWriteSerializer,
                    responses={201: serializers.MilestoneReturnSerializer, 409: serializers.MilestoneConflictSerializer})
     def create(self, request, *args, **kwargs):
         """Save a milestone's progress as a draft, and submit it if ``submit`` is true."""
-        conflict, ret = self._enter(request.data)
+        ret, conflict = self._enter(request.data)
         if conflict:
             return conflict
         return Response(serializers.MilestoneReturnSerializer(self.get_queryset().get(pk=ret.pk)).data, status=status.HTTP_201_CREATED)
@@ -282,7 +277,7 @@ class MilestoneReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
             raise exceptions.ValidationError({"version": ["Send the version you read."]})
         data = {"milestone": current.milestone_id, "period": current.period.label, "status": current.status,
                 "percent_complete": current.percent_complete, **request.data}
-        conflict, ret = self._enter(data)
+        ret, conflict = self._enter(data)
         if conflict:
             return conflict
         return Response(serializers.MilestoneReturnSerializer(self.get_queryset().get(pk=ret.pk)).data)
