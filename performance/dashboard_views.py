@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ambitions.models import KPQ, Ambition
@@ -112,20 +111,15 @@ def board_report(request, number: int):
     if not _can_judge(request.user):
         raise PermissionDenied("Draft board reports are for board members and the Forum team.")
     get_object_or_404(Ambition, number=number)
-    content = dashboards.board_report_content(number)
-    dashboard = dashboards.ambition_dashboard(number)
     if request.method == "POST":
-        views = [v for item in dashboard["kpqs"] for v in item["views"] if v.latest]
-        if not views or dashboard["board"] is None:
-            messages.error(request, "There are no figures to report yet.")
+        try:
+            report = services.board_report_publish(user=request.user, number=number)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
             return redirect(request.path)
-        period = max((v.latest.period for v in views), key=lambda p: p.start)
-        report = services.board_report_publish(
-            user=request.user, board=dashboard["board"], period=period, content=content,
-            title=f"{dashboard['board'].name}: progress report as at {timezone.localdate():%d %B %Y}",
-        )
         messages.success(request, "The report is published; its figures are fixed as at now.")
         return redirect("dashboards:report", pk=report.pk)
+    content = dashboards.board_report_content(number)
     if request.GET.get("format") == "csv":
         return _csv_response(dashboards.board_report_rows(content), f"ambition-{number}-report-draft.csv")
     return render(request, "dashboards/report.html", {"content": content, "draft": True, "number": number})

@@ -210,3 +210,17 @@ def periods_for_admin():
     return ReportingPeriod.objects.prefetch_related(
         Prefetch("events", queryset=PeriodEvent.objects.select_related("actor"))
     ).order_by("-start", "kind")
+
+
+def indicators_filtered(params):
+    """Active indicators filtered by the same FilterSet as /api/v1/indicators/. Returns the
+    FilterSet (for its form and errors) and the rows."""
+    from .filtersets import IndicatorFilterSet
+    from .models import Indicator
+
+    queryset = (
+        Indicator.objects.filter(is_active=True).select_related("data_owner")
+        .prefetch_related("kpqs__ambition", "ambitions").order_by("code")
+    )
+    filterset = IndicatorFilterSet(params or None, queryset=queryset)
+    return filterset, (filterset.qs if filterset.is_bound and filterset.is_valid() else queryset)

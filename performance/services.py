@@ -699,14 +699,24 @@ def kpq_judgement_add(*, user, kpq, period, answer: str, rationale: str, derived
 
 
 @transaction.atomic
-def board_report_publish(*, user, board, period, content: dict, title: str):
-    """Fix an Ambition Board's progress report as at now: the figures are copied in, so later
-    changes to returns or rollups do not alter a report already sent."""
+def board_report_publish(*, user, number: int):
+    """Fix an Ambition Board's progress report as at now. The figures are copied in, so later
+    changes to returns or rollups do not alter a report already sent. The report's period is
+    the latest one any of its indicators has figures for. Raises ValidationError when there
+    are no figures to report yet."""
+    from . import dashboards
     from .models import BoardReport
 
     check_can_judge(user)
+    dashboard = dashboards.ambition_dashboard(number)
+    latest = [v.latest.period for item in dashboard["kpqs"] for v in item["views"] if v.latest]
+    if not latest or dashboard["board"] is None:
+        raise ValidationError("There are no figures to report yet.")
+    board = dashboard["board"]
     return BoardReport.objects.create(
-        board=board, period=period, title=title, as_at=timezone.now(), content=content, published_by=user,
+        board=board, period=max(latest, key=lambda p: p.start), as_at=timezone.now(),
+        title=f"{board.name}: progress report as at {timezone.localdate():%d %B %Y}",
+        content=dashboards.board_report_content(number), published_by=user,
     )
 
 

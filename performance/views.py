@@ -465,13 +465,10 @@ def indicator_list(request):
     """Who may see it: anyone. Filtered by the same FilterSet as /api/v1/indicators/."""
     from ambitions.models import Ambition
 
-    from .filtersets import IndicatorFilterSet
     from .models import Indicator
 
-    queryset = Indicator.objects.filter(is_active=True).select_related("data_owner").prefetch_related("kpqs__ambition", "ambitions")
-    filterset = IndicatorFilterSet(request.GET or None, queryset=queryset)
-    indicators = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    filterset, indicators = selectors.indicators_filtered(request.GET)
     return render(request, "performance/indicator_list.html", {
-        "filterset": filterset, "indicators": indicators.order_by("code"), "ambitions": Ambition.objects.all(),
+        "filterset": filterset, "indicators": indicators, "ambitions": Ambition.objects.all(),
         "frequencies": Indicator.Frequency.choices,
     })

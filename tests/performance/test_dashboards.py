@@ -169,3 +169,30 @@ def test_chart_data_cannot_break_out_of_its_script_element(client, approver):
 
     for blob in re.findall(r'<script type="application/json" class="kf-chart-data"[^>]*>(.*?)</script>', html, re.S):
         json.loads(blob)  # still valid JSON
+
+
+def test_officers_and_visitors_cannot_see_or_publish_a_draft_board_report(client, approver):
+    seed(approver, 1, 3)
+    url = reverse("dashboards:board-report", args=[2])
+    assert client.get(url).status_code == 302 and client.post(url).status_code == 302
+    client.force_login(make_user("dash.officer3", "Thanet District Council", Role.OFFICER))
+    assert client.get(url).status_code == 403 and client.post(url).status_code == 403
+    assert not BoardReport.objects.exists()
+
+
+def test_publishing_with_no_figures_says_so_and_saves_nothing(client):
+    client.force_login(make_user("dash.admin2", "Kent County Council", Role.FORUM_ADMIN))
+    response = client.post(reverse("dashboards:board-report", args=[3]), follow=True)
+    assert "There are no figures to report yet." in response.content.decode()
+    assert not BoardReport.objects.exists()
+
+
+def test_chart_ids_are_unique_and_each_has_its_data(client, approver):
+    import re
+
+    seed(approver, 2, 12)
+    for name, args in DASHBOARDS[1:]:
+        html = client.get(reverse(name, args=args)).content.decode()
+        ids = re.findall(r'class="kf-chart" id="([^"]+)"', html)
+        targets = re.findall(r'class="kf-chart-data" data-target="([^"]+)"', html)
+        assert ids and len(ids) == len(set(ids)) and sorted(ids) == sorted(targets), name
