@@ -307,7 +307,12 @@ class IndicatorReturn(ReturnBase):
                 name="indicator_return_denominator_positive",
             ),
         ]
-        indexes = [models.Index(fields=["period", "state"]), models.Index(fields=["organisation", "period"])]
+        indexes = [
+            models.Index(fields=["period", "state"]),
+            models.Index(fields=["organisation", "period"]),
+            # The rollup reads approved returns by indicator and period.
+            models.Index(fields=["indicator", "period"], condition=models.Q(state="approved"), name="return_approved_slice"),
+        ]
 
     def __str__(self) -> str:
         part = f" [{self.breakdown.label}]" if self.breakdown_id else ""

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from localities.models import Locality
 
-from . import rules
+from . import rollups_pg, rules
 from .models import (
     Indicator,
     IndicatorReturn,
@@ -212,18 +212,20 @@ UPDATE_FIELDS = [
 ]
 
 
+REBUILD_LOCK = 7470001  # one PostgreSQL advisory key (the single-bigint key space) for the whole table
+
+
 def _lock(*keys: int) -> None:
-    """A lock per slice for the rest of the transaction (PostgreSQL advisory lock); SQLite
-    serialises writers by itself."""
+    """A lock per slice for the rest of the transaction (PostgreSQL advisory lock), taken after a
+    shared hold on the rebuild lock, so that a slice never overwrites a full rebuild's newer rows
+    with older ones or the reverse; SQLite serialises writers by itself."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [REBUILD_LOCK])
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", keys)
 
 
-@transaction.atomic
-def rollup_slice(indicator_id: int, period_id: int) -> int:
-    """Recompute one indicator in one period. Idempotent; returns the number of rows kept."""
-    _lock(indicator_id, period_id)
+def _store_python(indicator_id: int, period_id: int) -> int:
     indicator = Indicator.objects.get(pk=indicator_id)
     period = ReportingPeriod.objects.get(pk=period_id)
     rows = compute_slice(indicator, period)
@@ -239,6 +241,24 @@ def rollup_slice(indicator_id: int, period_id: int) -> int:
     if stale:
         IndicatorRollup.objects.filter(pk__in=stale).delete()
     return len(rows)
+
+
+@transaction.atomic
+def rollup_slices(slices: list[list[int]]) -> int:
+    """Recompute the given [indicator_id, period_id] slices. Idempotent; returns the number of
+    rows they have. On PostgreSQL one set-based statement does them all (performance/rollups_pg.py);
+    elsewhere each slice is computed by ``compute_slice``."""
+    ordered = sorted({(int(i), int(p)) for i, p in slices})
+    for indicator_id, period_id in ordered:
+        _lock(indicator_id, period_id)
+    if connection.vendor == "postgresql":
+        return rollups_pg.rollup_slices(ordered, timezone.now())["rows"]
+    return sum(_store_python(indicator_id, period_id) for indicator_id, period_id in ordered)
+
+
+def rollup_slice(indicator_id: int, period_id: int) -> int:
+    """Recompute one indicator in one period. Idempotent; returns the number of rows kept."""
+    return rollup_slices([[indicator_id, period_id]])
 
 
 # --- Milestones ----------------------------------------------------------------------------------
@@ -342,16 +362,40 @@ def all_slices() -> list[list[int]]:
     return result
 
 
+REBUILD_CHUNK = 50_000  # slices per statement in a full rebuild on PostgreSQL
+
+
+def _rebuild_indicator_rows(slices: list[list[int]]) -> int:
+    if connection.vendor != "postgresql":
+        return sum(rollup_slice(indicator_id, period_id) for indicator_id, period_id in slices)
+    rows = 0
+    for start in range(0, len(slices), REBUILD_CHUNK):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REBUILD_LOCK])
+            rows += rollups_pg.rollup_slices(slices[start:start + REBUILD_CHUNK], timezone.now())["rows"]
+    return rows
+
+
 def rebuild_all() -> dict[str, int]:
     """Recompute every slice and every milestone position; remove rows of indicators or periods
-    that no longer exist in the framework. Idempotent."""
-    slices = all_slices()
-    rows = sum(rollup_slice(indicator_id, period_id) for indicator_id, period_id in slices)
-    valid = {tuple(s) for s in slices}
-    orphans = [
-        pk for pk, i, p in IndicatorRollup.objects.values_list("pk", "indicator_id", "period_id") if (i, p) not in valid
-    ]
-    IndicatorRollup.objects.filter(pk__in=orphans).delete()
+    that no longer exist in the framework. Idempotent. On PostgreSQL the slices are computed by
+    set-based statements of many slices each, under the rebuild lock (which incremental
+    rollups wait for)."""
+    slices = all_slices()  # ordered by indicator, so a chunk holds whole indicators
+    rows = _rebuild_indicator_rows(slices)
+    with connection.cursor() as cursor:  # rows of indicators or periods no longer in the framework
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "DELETE FROM performance_indicatorrollup r WHERE NOT EXISTS (SELECT 1 FROM unnest(%s::bigint[], "
+                "%s::bigint[]) AS s(i, p) WHERE s.i = r.indicator_id AND s.p = r.period_id)",
+                [[s[0] for s in slices], [s[1] for s in slices]],
+            )
+        else:
+            valid = {tuple(s) for s in slices}
+            orphans = [
+                pk for pk, i, p in IndicatorRollup.objects.values_list("pk", "indicator_id", "period_id") if (i, p) not in valid
+            ]
+            IndicatorRollup.objects.filter(pk__in=orphans).delete()
     quarters = list(ReportingPeriod.objects.filter(kind=ReportingPeriod.Kind.QUARTER).values_list("pk", flat=True))
     milestones = sum(rollup_milestones(pk) for pk in quarters)
     return {"slices": len(slices), "indicator rows": rows, "milestone rows": milestones}

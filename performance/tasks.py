@@ -23,7 +23,7 @@ def rollup_slices_task(slices: list[list[int]]) -> int:
     a lock per slice), so a task redelivered after its worker died gives the same tables."""
     from . import rollups
 
-    return sum(rollups.rollup_slice(indicator_id, period_id) for indicator_id, period_id in slices)
+    return rollups.rollup_slices(slices)
 
 
 @shared_task(acks_late=True)

@@ -1,0 +1,184 @@
+"""The set-based rollup on PostgreSQL (performance/rollups_pg.py and the SQL functions of
+migration 0004) against the Python reference (rules.py, rollups.compute_slice): the same rules
+on a grid of inputs, and the same summary rows for every slice of a generated data set."""
+import datetime
+import random
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from localities.models import Locality
+from partnerships.models import Organisation
+from performance import rollups, rules
+from performance.models import (
+    BreakdownCategory,
+    BreakdownDimension,
+    Indicator,
+    IndicatorReturn,
+    IndicatorRollup,
+    IndicatorTarget,
+    WorkflowState,
+)
+from tests.conftest import requires_postgres
+from tests.factories import IndicatorFactory, open_quarter
+
+pytestmark = [requires_postgres, pytest.mark.django_db]
+
+UNITS = ["count", "percentage", "rate_per_1000", "rate_per_100000", "score"]
+POLARITIES = ["higher_is_better", "lower_is_better", "neutral"]
+numbers = st.one_of(st.none(), st.decimals(min_value=0, max_value=10**7, places=4, allow_nan=False))
+
+
+def sql(expression: str, *params):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {expression}", params)
+        return cursor.fetchone()
+
+
+def close(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+@settings(max_examples=300, deadline=None)
+@given(unit=st.sampled_from(UNITS), aggregation=st.sampled_from(["sum", "ratio", "latest"]),
+       value=numbers, numerator=numbers, denominator=numbers)
+def test_confidence_limits_agree(unit, aggregation, value, numerator, denominator):
+    if unit == "percentage" and numerator is not None and denominator and numerator > denominator:
+        numerator = denominator  # a percentage's numerator is part of its denominator (the form checks it)
+    multiplier = float(Indicator.MULTIPLIERS.get(unit, Decimal(1)))
+    expected = rules.confidence_limits(unit=unit, aggregation=aggregation, multiplier=multiplier, value=value,
+                                       numerator=numerator, denominator=denominator)
+    lower, upper = sql("kf_ci_lower(%s, %s, %s, %s, %s), kf_ci_upper(%s, %s, %s, %s, %s)",
+                       *([unit, aggregation, value, numerator, denominator] * 2))
+    if expected is None:
+        assert (lower, upper) == (None, None)
+    else:
+        assert close(lower, expected[0]) and close(upper, expected[1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=numbers, target=numbers, tolerance=st.one_of(st.none(), st.decimals(0, 100, places=2)),
+       polarity=st.sampled_from(POLARITIES))
+def test_status_agrees(value, target, tolerance, polarity):
+    expected = rules.rag_status(value=value, target=target, tolerance_percent=tolerance, polarity=polarity)
+    assert sql("kf_rag(%s, %s, %s, %s)", value, target, tolerance, polarity)[0] == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(current=numbers, previous=numbers, polarity=st.sampled_from(POLARITIES), with_ci=st.booleans(),
+       spread=st.floats(0, 50))
+def test_direction_agrees(current, previous, polarity, with_ci, spread):
+    current_ci = (float(current) - spread, float(current) + spread) if with_ci and current is not None else None
+    previous_ci = (float(previous) - spread, float(previous) + spread) if with_ci and previous is not None else None
+    expected = rules.direction(current=current, previous=previous, current_ci=current_ci, previous_ci=previous_ci,
+                               polarity=polarity)
+    got = sql("kf_direction(%s, %s, %s, %s, %s, %s, %s)", polarity, current, previous,
+              *(current_ci or (None, None)), *(previous_ci or (None, None)))[0]
+    assert got == expected
+
+
+COLUMNS = [
+    "breakdown_label", "value", "numerator", "denominator", "ci_lower", "ci_upper", "reporting", "expected", "missing",
+    "target", "tolerance_percent", "status", "previous_value", "direction_previous", "year_ago_value", "direction_year",
+]
+
+
+def snapshot(indicator_ids) -> dict:
+    return {
+        (row["indicator_id"], row["locality_id"], row["period_id"], row["breakdown_key"]): tuple(row[c] for c in COLUMNS)
+        for row in IndicatorRollup.objects.filter(indicator_id__in=indicator_ids)
+        .values("indicator_id", "locality_id", "period_id", "breakdown_key", *COLUMNS)
+    }
+
+
+def generated_data(seed: int):
+    """Indicators of every unit, aggregation and level, five quarters, a breakdown, targets,
+    and approved, submitted and missing returns at random."""
+    rng = random.Random(seed)
+    quarters = [open_quarter(2013 + (n // 4), n % 4 + 1) for n in range(6)]
+    dimension = BreakdownDimension.objects.create(code=f"age-{seed}", name="Age")
+    categories = [BreakdownCategory.objects.create(dimension=dimension, code=c, label=c, order=n)
+                  for n, c in enumerate(["0-17", "18-64", "65+"])]
+    districts = list(Locality.objects.filter(kind="district"))
+    county = Locality.objects.get(kind="county")
+    kcc = Organisation.objects.get(short_name="KCC")
+    indicators = []
+    for unit, aggregation, level in [
+        ("count", "sum", "district"), ("percentage", "ratio", "district"), ("rate_per_100000", "ratio", "district"),
+        ("score", "latest", "district"), ("score", "none", "district"), ("count", "sum", "county"),
+        ("percentage", "ratio", "county"),
+    ]:
+        indicators.append(IndicatorFactory(
+            unit=unit, aggregation=aggregation, reporting_level=level, polarity=rng.choice(POLARITIES),
+            numerator_label="n" if aggregation == "ratio" else "", denominator_label="d" if aggregation == "ratio" else "",
+        ))
+    returns = []
+    for indicator in indicators:
+        areas = [county] if indicator.reporting_level == "county" else districts
+        for period in quarters:
+            if rng.random() < 0.5:
+                IndicatorTarget.objects.create(indicator=indicator, period=period, target=Decimal(rng.randint(1, 900)),
+                                               tolerance_percent=Decimal(rng.choice([0, 5, 10])))
+            if rng.random() < 0.3:
+                area = rng.choice(areas)
+                IndicatorTarget.objects.create(indicator=indicator, period=period, locality=area,
+                                               target=Decimal(rng.randint(1, 90)), tolerance_percent=Decimal(5))
+            for area in areas:
+                for category in [None, *categories]:
+                    if rng.random() < 0.2 or (category and rng.random() < 0.4):
+                        continue
+                    state = rng.choice([WorkflowState.APPROVED] * 4 + [WorkflowState.SUBMITTED])
+                    if indicator.aggregation == "ratio":
+                        denominator = Decimal(rng.randint(1, 5000))
+                        numerator = Decimal(rng.randint(0, int(denominator)))
+                        value = (numerator / denominator * indicator.multiplier).quantize(Decimal("0.0001"))
+                    else:
+                        numerator = denominator = None
+                        value = None if rng.random() < 0.05 else Decimal(rng.randint(0, 100000)) / 100
+                    returns.append(IndicatorReturn(
+                        indicator=indicator, locality=area, period=period, breakdown=category, organisation=kcc,
+                        value=value, numerator=numerator, denominator=denominator, state=state,
+                        decided_at=datetime.datetime(2014, 1, 1, tzinfo=datetime.UTC)
+                        + datetime.timedelta(minutes=rng.randint(0, 10**5)),
+                    ))
+    IndicatorReturn.objects.bulk_create(returns)
+    return indicators, quarters
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_every_slice_is_the_same_rows_as_the_python_reference(seed):
+    indicators, quarters = generated_data(seed)
+    slices = [[i.pk, p.pk] for i in indicators for p in quarters]
+    rollups.rollup_slices(slices)
+    from_sql = snapshot([i.pk for i in indicators])
+    IndicatorRollup.objects.filter(indicator__in=indicators).delete()
+    for indicator in indicators:
+        for period in quarters:
+            IndicatorRollup.objects.bulk_create(rollups.compute_slice(indicator, period))
+    from_python = snapshot([i.pk for i in indicators])
+    assert len(from_sql) > 500
+    assert from_sql.keys() == from_python.keys()
+    differing = {key: (from_sql[key], from_python[key]) for key in from_sql if from_sql[key] != from_python[key]}
+    assert not differing, list(differing.items())[:3]
+
+
+def test_a_second_run_writes_nothing_and_a_vanished_breakdown_row_is_deleted():
+    indicators, quarters = generated_data(3)
+    slices = [[i.pk, p.pk] for i in indicators for p in quarters]
+    from performance import rollups_pg
+
+    first = rollups_pg.rollup_slices(slices, datetime.datetime.now(datetime.UTC))
+    again = rollups_pg.rollup_slices(slices, datetime.datetime.now(datetime.UTC))
+    assert first["written"] == first["rows"] > 0
+    assert again == {"rows": first["rows"], "written": 0, "deleted": 0}, "unchanged rows are not rewritten"
+    gone = IndicatorReturn.objects.filter(indicator=indicators[0], period=quarters[-1], breakdown__isnull=False,
+                                          state=WorkflowState.APPROVED).first()
+    gone.state = WorkflowState.RETURNED
+    gone.save()
+    after = rollups_pg.rollup_slices([[indicators[0].pk, quarters[-1].pk]], datetime.datetime.now(datetime.UTC))
+    assert after["written"] >= 1 and after["deleted"] >= 1
