@@ -583,7 +583,10 @@ class IndicatorRollup(models.Model):
                 fields=["indicator", "locality", "period", "breakdown_key"], name="one_rollup_per_indicator_area_period_breakdown"
             ),
         ]
-        indexes = [models.Index(fields=["period", "locality", "breakdown_key"])]
+        indexes = [
+            models.Index(fields=["period", "locality", "breakdown_key"]),
+            models.Index(fields=["indicator", "period"], name="rollup_slice"),  # a slice's rows, found at once
+        ]
 
     def __str__(self) -> str:
         return f"{self.indicator.code} {self.locality} {self.period} {self.breakdown_key or 'total'}"

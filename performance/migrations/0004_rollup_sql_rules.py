@@ -129,4 +129,8 @@ class Migration(migrations.Migration):
                 condition=models.Q(("state", "approved")), fields=["indicator", "period"], name="return_approved_slice"
             ),
         ),
+        # A slice's summary rows, found at once (the rollup deletes the ones without a source).
+        migrations.AddIndex(
+            model_name="indicatorrollup", index=models.Index(fields=["indicator", "period"], name="rollup_slice"),
+        ),
     ]
