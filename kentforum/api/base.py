@@ -3,7 +3,7 @@ rate-limited. App viewsets only declare their queryset, serializer and FilterSet
 from django.conf import settings
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, permissions, throttling, viewsets
-from rest_framework.renderers import JSONRenderer
+from drf_orjson_renderer.renderers import ORJSONRenderer
 
 from partnerships.models import PartnerAPIKey
 from performance.permissions import KeyActor
@@ -71,7 +71,7 @@ class BaseReadViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [PublicReadOnly]
     pagination_class = StandardPagination
     filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
-    renderer_classes = [JSONRenderer, SafeCSVRenderer]
+    renderer_classes = [ORJSONRenderer, SafeCSVRenderer]  # orjson: the same JSON, written faster
     throttle_classes = [PartnerKeyThrottle, AnonymousThrottle, SignedInThrottle]
     lookup_value_regex = "[^/]+"  # any path segment reaches the view, which answers 404 in JSON
     ordering = ["pk"]

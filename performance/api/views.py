@@ -18,6 +18,7 @@ from kentforum.api.base import BaseReadViewSet, PublicReadOnly, actor
 from kentforum.api.pagination import RollupCursorPagination, SyncCursorPagination
 
 from .. import permissions, services
+from . import rows
 from ..filtersets import (
     IndicatorFilterSet,
     IndicatorReturnFilterSet,
@@ -96,12 +97,24 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
     pagination_class = SyncCursorPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
     parser_classes = [JSONParser]
+    # A cursor pages correctly only over a unique order that never changes or is null.
+    ordering = ["id"]
+    ordering_fields = ["id"]
 
     def get_queryset(self):
         queryset = IndicatorReturn.objects.select_related(
             "indicator", "locality", "period", "organisation", "breakdown__dimension"
         )
         return permissions.readable_returns(actor(self.request), queryset)
+
+    def list(self, request, *args, **kwargs):
+        """The JSON list reads plain rows (performance/api/rows.py): the same items as the
+        serializer's, without building a model instance and its fields for each one."""
+        if request.accepted_renderer.format != "json":
+            return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(rows.indicator_return_rows(queryset))
+        return self.get_paginated_response(rows.indicator_return_items(page))
 
     def _enter(self, data, *, expected_version=None):
         payload = serializers.IndicatorReturnWriteSerializer(data=data)
@@ -300,6 +313,7 @@ class IndicatorRollupViewSet(BaseReadViewSet):
     serializer_class = serializers.IndicatorRollupSerializer
     filterset_class = IndicatorRollupFilterSet
     pagination_class = RollupCursorPagination
+    ordering_fields = ["id"]  # a cursor pages correctly only over a unique, non-null order
 
 
 class StudyViewSet(BaseReadViewSet):
