@@ -10,7 +10,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Window
+from django.db.models.functions import RowNumber
 
 from ambitions.models import KPQ, Ambition, DeliveryPlanAmbition
 from localities.models import Locality, LocalPriority
@@ -116,6 +117,9 @@ def narrative(views: list[IndicatorView]) -> str:
     return " ".join(parts)
 
 
+TREND_LENGTH = 12  # periods of history in a trend chart and its table
+
+
 class Evidence:
     """Loads, for a set of indicators, the county trend and the latest districts' figures, in
     three queries."""
@@ -124,7 +128,11 @@ class Evidence:
         self.indicators = list(indicators)
         ids = [i.pk for i in self.indicators]
         county_rows = (
-            IndicatorRollup.objects.filter(indicator_id__in=ids, locality__kind=Locality.Kind.COUNTY, breakdown_key="")
+            IndicatorRollup.objects.filter(
+                indicator_id__in=ids, locality__kind=Locality.Kind.COUNTY, breakdown_key="", reporting__gt=0,
+            )
+            .annotate(recent=Window(RowNumber(), partition_by=[F("indicator_id")], order_by=F("period__start").desc()))
+            .filter(recent__lte=TREND_LENGTH)  # the page does not grow with the years of history
             .select_related("period", "locality").order_by("period__start")
         )
         trends: dict[int, list[IndicatorRollup]] = defaultdict(list)
@@ -133,7 +141,7 @@ class Evidence:
         self.views: dict[int, IndicatorView] = {}
         latest_periods = {}
         for indicator in self.indicators:
-            trend = [r for r in trends.get(indicator.pk, []) if r.reporting > 0]
+            trend = trends.get(indicator.pk, [])
             latest = trend[-1] if trend else None
             self.views[indicator.pk] = IndicatorView(indicator=indicator, latest=latest, trend=trend)
             if latest:
@@ -153,7 +161,12 @@ class Evidence:
 
 
 def _indicators():
-    return Indicator.objects.filter(is_active=True).prefetch_related("kpqs", "ambitions").select_related("data_owner")
+    """The framework's indicators: active, and evidence for at least one ambition (an indicator
+    collected for no ambition is not on the boards' dashboards)."""
+    return (
+        Indicator.objects.filter(is_active=True, pk__in=Indicator.ambitions.through.objects.values("indicator_id"))
+        .prefetch_related("kpqs", "ambitions").select_related("data_owner")
+    )
 
 
 def _latest_quarter_with_milestones() -> ReportingPeriod | None:

@@ -196,3 +196,31 @@ def test_chart_ids_are_unique_and_each_has_its_data(client, approver):
         ids = re.findall(r'class="kf-chart" id="([^"]+)"', html)
         targets = re.findall(r'class="kf-chart-data" data-target="([^"]+)"', html)
         assert ids and len(ids) == len(set(ids)) and sorted(ids) == sorted(targets), name
+
+
+def test_the_page_does_not_grow_with_history_or_with_indicators_outside_the_framework(client, approver):
+    """Years of history and indicators collected for no ambition add nothing to a dashboard:
+    a trend shows the last TREND_LENGTH periods, and only the framework's indicators appear."""
+    from partnerships.models import Organisation
+    from performance.dashboards import TREND_LENGTH
+    from performance.models import IndicatorReturn, WorkflowState
+
+    created, _ = seed(approver, 1, 2, prefix="H")
+    indicator, kcc = created[0], Organisation.objects.get(short_name="KCC")
+    quarters = [open_quarter(2000 + n // 4, n % 4 + 1) for n in range(TREND_LENGTH + 4)]
+    outside = IndicatorFactory(code="NOT-ON-A-BOARD", name="Collected for no ambition")
+    ashford = Locality.objects.get(name="Ashford")
+    IndicatorReturn.objects.bulk_create([
+        IndicatorReturn(indicator=i, locality=ashford, period=q, organisation=kcc, state=WorkflowState.APPROVED,
+                        value=Decimal(7), numerator=Decimal(7) if i.is_rate else None,
+                        denominator=Decimal(100) if i.is_rate else None)
+        for q in quarters for i in (indicator, outside)
+    ])
+    rollups.rebuild_all()
+    html = client.get(reverse("dashboards:kpq", args=["A2-KPQ3"])).content.decode()
+    assert f">{quarters[0].label}<" not in html and f">{quarters[-1].label}<" in html
+    forum = client.get(reverse("dashboards:forum")).content.decode()
+    assert "Collected for no ambition" not in forum
+    from performance.dashboards import Evidence
+
+    assert len(Evidence([indicator]).views[indicator.pk].trend) == TREND_LENGTH
