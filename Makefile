@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install assets setup worker beat check clean
+.PHONY: run test install assets setup worker beat check clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,3 +55,9 @@ check: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache node_modules static/build
+
+# Benchmarks against PostgreSQL's own limits (README, "Benchmarks"): VALUES=10000000 for the full run.
+VALUES ?= 100000
+REPEAT ?= 3
+bench: install
+	$(BIN)/python -m benchmarks run --values $(VALUES) --repeat $(REPEAT)

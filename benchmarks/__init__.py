@@ -1,0 +1,1 @@
+"""Benchmarks of the portal against PostgreSQL's own limits (README, "Benchmarks")."""

@@ -1,0 +1,264 @@
+"""The benchmarks: ``python -m benchmarks run --values 10000000`` (see README, "Benchmarks").
+
+``run`` makes two fresh PostgreSQL databases with the Kent framework and the demo set — a small
+one (``--small-values``, ten thousand by default) and a large one (``--values``) — adds
+synthetic approved values to each, measures each benchmark ``--repeat`` times against its
+ceiling in the same run, and writes ``benchmarks/results.json`` and ``benchmarks/results.md``.
+``generate`` and ``measure`` are its steps, run in a process of their own per database.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _django(database_url: str, redis_url: str) -> None:
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "kentforum.settings.base", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+        "DEBUG": "false", "CELERY_TASK_ALWAYS_EAGER": "true", "API_ANON_RATE": "1000000/min",
+    })
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def _env(database_url: str, redis_url: str) -> dict:
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "kentforum.settings.base", "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url, "DEBUG": "false", "CELERY_TASK_ALWAYS_EAGER": "true",
+            "API_ANON_RATE": "1000000/min"}
+
+
+def _psql(server: str, sql: str) -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(server.rstrip("/") + "/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+    connection.close()
+
+
+def _step(args: list[str], env: dict, log, quiet: bool = False) -> None:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL if quiet else None)
+    log(f"  {' '.join(args[:3])} … {time.perf_counter() - started:.0f} s")
+
+
+def _spread(values: list[float]) -> dict:
+    import statistics
+
+    return {"samples": [round(v, 6) for v in values], "median": round(statistics.median(values), 6),
+            "min": round(min(values), 6), "max": round(max(values), 6)}
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def run(options) -> int:
+    log = print
+    server, redis_url = options.database_url.rstrip("/"), options.redis_url
+    names = {"small": f"{options.prefix}_small", "large": f"{options.prefix}_large"}
+    started = time.perf_counter()
+    small_env = _env(f"{server}/{names['small']}", redis_url)
+    saved = {scale: Path(tempfile.gettempdir()) / f"{names[scale]}-data.json" for scale in names}
+    if not options.reuse:
+        for name in names.values():
+            _psql(server, f'DROP DATABASE IF EXISTS "{name}"')
+        _psql(server, f'CREATE DATABASE "{names["small"]}"')
+        log("Setting up: migrate, the Kent framework and the demo set")
+        _step(["manage.py", "migrate", "--noinput", "-v0"], small_env, log)
+        _step(["manage.py", "load_kent_framework"], small_env, log)
+        if not options.without_demo:
+            _step(["manage.py", "load_demo"], small_env, log)
+        _psql(server, f'CREATE DATABASE "{names["large"]}" TEMPLATE "{names["small"]}"')
+    parts = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for scale, values in (("small", options.small_values), ("large", options.values)):
+            url = f"{server}/{names[scale]}"
+            if not options.reuse:
+                log(f"{scale}: generating {values:,} values")
+                _step(["-m", "benchmarks", "generate", "--values", str(values), "--database-url", url,
+                       "--redis-url", redis_url, "--output", str(saved[scale])], small_env, log)
+            else:
+                _step(["manage.py", "migrate", "--noinput", "-v0"], _env(url, redis_url), log)
+            log(f"{scale}: measuring")
+            _step(["-m", "benchmarks", "measure", "--scale", scale, "--database-url", url, "--redis-url", redis_url,
+                   "--repeat", str(options.repeat), "--rollup-repeat", str(options.rollup_repeat or options.repeat),
+                   "--items", str(options.api_items), "--latency-samples", str(options.latency_samples),
+                   "--output", f"{tmp}/{scale}.json"], small_env, log)
+            parts[scale] = {**json.loads(saved[scale].read_text()), **json.loads(Path(f"{tmp}/{scale}.json").read_text())}
+    if not options.keep:
+        for name in names.values():
+            _psql(server, f'DROP DATABASE IF EXISTS "{name}"')
+    results = combine(parts, options, time.perf_counter() - started)
+    output = Path(options.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    table = markdown(results)
+    output.with_suffix(".md").write_text(table)
+    print(table)
+    return 0
+
+
+def combine(parts: dict, options, seconds: float) -> dict:
+    import statistics
+
+    large, small = parts["large"], parts["small"]
+    rows = []
+
+    def row(name, ours, ceiling, ratio, target, met, unit, note=""):
+        rows.append({"benchmark": name, "ours": ours, "ceiling": ceiling, "ratio": round(ratio, 3), "target": target,
+                     "met": bool(met), "unit": unit, "note": note})
+
+    full = large["full_rollup"]
+    r = statistics.median(full["rollup_seconds"]) / statistics.median(full["ceiling_seconds"])
+    row("Full rollup of all values vs plain SUM … GROUP BY", _spread(full["rollup_seconds"]),
+        _spread(full["ceiling_seconds"]), r, "≤ 3×", r <= 3, "s",
+        f"{full['approved_values']:,} approved values → {full['summary_rows']:,} summary rows")
+    inc = large["incremental"]
+    r = statistics.median(full["rollup_seconds"]) / statistics.median(inc["incremental_seconds"])
+    row("Incremental rollup after one approval vs full rollup", _spread(inc["incremental_seconds"]),
+        _spread(full["rollup_seconds"]), r, "≥ 100× cheaper", r >= 100, "s",
+        f"{inc['slices_touched']} slices touched")
+    if large.get("worker"):
+        lat = large["worker"]["latency_seconds"]
+        p95 = _p95(lat)
+        rows.append({"benchmark": "Approval → dashboard through a real worker (p95)", "ours": _spread(lat),
+                     "ceiling": None, "ratio": round(p95, 3), "target": "p95 ≤ 1 s", "met": p95 <= 1.0, "unit": "s",
+                     "note": f"p50 {statistics.median(lat):.3f} s, p95 {p95:.3f} s over {len(lat)} approvals"})
+    for url, big in large["dashboards"].items():
+        little = small["dashboards"][url]
+        r = statistics.median(big["seconds"]) / statistics.median(little["seconds"])
+        row(f"Dashboard {url} at {large['values_in_database']:,} vs {small['values_in_database']:,} values",
+            _spread(big["seconds"]), _spread(little["seconds"]), r, "≤ 1.5×", r <= 1.5, "s",
+            f"{big['queries']} SQL queries (at the small scale {little['queries']})")
+    api = large["api"]
+    r = statistics.median(api["api_items_per_second"]) / statistics.median(api["json_agg_items_per_second"])
+    row("API list (1000-item JSON pages) vs json_agg", _spread(api["api_items_per_second"]),
+        _spread(api["json_agg_items_per_second"]), r, "≥ 30%", r >= 0.30, "items/s", f"{api['items']:,} items a run")
+    imp = large["import"]
+    r = statistics.median(imp["import_rows_per_second"]) / statistics.median(imp["copy_rows_per_second"])
+    row("CSV import (parse, validate, save, audit) vs COPY", _spread(imp["import_rows_per_second"]),
+        _spread(imp["copy_rows_per_second"]), r, "≥ 50%", r >= 0.50, "rows/s", f"{imp['rows']:,} rows a file")
+    return {
+        "command": " ".join(["python -m benchmarks run", f"--values {options.values}",
+                             f"--small-values {options.small_values}", f"--repeat {options.repeat}",
+                             f"--rollup-repeat {options.rollup_repeat or options.repeat}",
+                             *(["--without-demo"] if options.without_demo else [])]),
+        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
+                    "postgresql": large.get("postgresql"), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())},
+        "scales": {"small": {k: small[k] for k in ("values_in_database", "synthetic_values", "generation_seconds")},
+                   "large": {k: large[k] for k in ("values_in_database", "synthetic_values", "generation_seconds")}},
+        "seconds": round(seconds),
+        "results": rows,
+    }
+
+
+def _fmt(spread, unit) -> str:
+    if spread is None:
+        return "—"
+    number = (lambda v: f"{v:,.0f}") if unit != "s" else (lambda v: f"{v:.3f}" if v < 10 else f"{v:.1f}")
+    return f"{number(spread['median'])} ({number(spread['min'])}–{number(spread['max'])})"
+
+
+def markdown(results: dict) -> str:
+    lines = [
+        f"Run: `{results['command']}` on {results['machine']['platform']}, {results['machine']['cpus']} CPUs, "
+        f"PostgreSQL {results['machine']['postgresql']}, {results['machine']['when']} ({results['seconds']} s in all).",
+        "",
+        "| Benchmark | Ours: median (min–max) | Ceiling: median (min–max) | Unit | Ratio | Target | Met | Notes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results["results"]:
+        lines.append(f"| {r['benchmark']} | {_fmt(r['ours'], r['unit'])} | {_fmt(r['ceiling'], r['unit'])} | {r['unit']} "
+                     f"| {r['ratio']} | {r['target']} | {'yes' if r['met'] else '**no**'} | {r['note']} |")
+    return "\n".join(lines) + "\n"
+
+
+def generate_command(options) -> int:
+    _django(options.database_url, options.redis_url)
+    from benchmarks.generate import generate
+
+    made = generate(options.values)
+    Path(options.output).write_text(json.dumps(made))
+    return 0
+
+
+def measure_command(options) -> int:
+    _django(options.database_url, options.redis_url)
+    from django.db import connection
+
+    from benchmarks import measure
+
+    result = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        result["postgresql"] = cursor.fetchone()[0]
+    result["full_rollup"] = measure.full_rollup(options.rollup_repeat)
+    result["dashboards"] = measure.dashboards(options.repeat)
+    if options.scale == "large":
+        result["incremental"] = measure.incremental_rollup(options.repeat)
+        result["api"] = measure.api_list(options.items, options.repeat)
+        result["import"] = measure.csv_import(options.repeat)
+        if options.latency_samples:
+            result["worker"] = measure.worker_latency(options.latency_samples, options.database_url)
+    Path(options.output).write_text(json.dumps(result))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8"))
+
+    run_parser = commands.add_parser("run", parents=[common], help="generate, measure and write the results")
+    run_parser.add_argument("--values", type=int, default=10_000_000)
+    run_parser.add_argument("--small-values", type=int, default=10_000)
+    run_parser.add_argument("--repeat", type=int, default=5)
+    run_parser.add_argument("--rollup-repeat", type=int, default=None, help="repetitions of the full rollup (default --repeat)")
+    run_parser.add_argument("--api-items", type=int, default=100_000)
+    run_parser.add_argument("--latency-samples", type=int, default=20)
+    run_parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/"),
+                            help="the PostgreSQL server (databases are made on it)")
+    run_parser.add_argument("--prefix", default="kfbench", help="names of the two databases made")
+    run_parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results.json"))
+    run_parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    run_parser.add_argument("--no-demo", action="store_true", help="without the demo set (faster; the smoke test)")
+    run_parser.add_argument("--without-demo", action="store_true",
+                            help="the framework and synthetic values only (the CI smoke run: quicker, emptier pages)")
+    run_parser.add_argument("--reuse", action="store_true",
+                            help="measure again the databases a run with --keep left (no setup or generation)")
+
+    generate_parser = commands.add_parser("generate", parents=[common])
+    generate_parser.add_argument("--values", type=int, required=True)
+    generate_parser.add_argument("--database-url", required=True)
+    generate_parser.add_argument("--output", required=True)
+
+    measure_parser = commands.add_parser("measure", parents=[common])
+    measure_parser.add_argument("--scale", choices=["small", "large"], required=True)
+    measure_parser.add_argument("--database-url", required=True)
+    measure_parser.add_argument("--repeat", type=int, default=5)
+    measure_parser.add_argument("--rollup-repeat", type=int, default=5)
+    measure_parser.add_argument("--items", type=int, default=100_000)
+    measure_parser.add_argument("--latency-samples", type=int, default=20)
+    measure_parser.add_argument("--output", required=True)
+
+    options = parser.parse_args(argv)
+    return {"run": run, "generate": generate_command, "measure": measure_command}[options.command](options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
