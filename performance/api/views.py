@@ -173,7 +173,7 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
         responses={201: serializers.IndicatorReturnSerializer(many=True), 400: serializers.BulkErrorSerializer},
     )
     @action(detail=False, methods=["post"], url_path="bulk")
-    def bulk(self, request):
+    def bulk(self, request, *args, **kwargs):
         """Save many returns in one request, all or nothing: if any item fails, nothing is saved
         and every failing item is listed with its errors."""
         if not isinstance(request.data, list) or not request.data or len(request.data) > 5000:
