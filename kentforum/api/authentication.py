@@ -4,6 +4,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from kentforum import security
 from partnerships.models import PartnerAPIKey
 
 
@@ -18,12 +19,17 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
         prefix = key.partition(".")[0]
         api_key = PartnerAPIKey.objects.filter(prefix=prefix).first() if prefix else None
         if api_key is None or not api_key.is_valid(key):
+            security.api_key_rejected(request, prefix, "unknown")
             raise exceptions.AuthenticationFailed("Unknown API key.")
         if api_key.revoked:
+            security.api_key_rejected(request, prefix, "revoked")
             raise exceptions.AuthenticationFailed("This API key has been revoked.")
         if api_key.has_expired:
+            security.api_key_rejected(request, prefix, "expired")
             raise exceptions.AuthenticationFailed("This API key has expired.")
         PartnerAPIKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+        # The security log names the key by its prefix and partner, never the key itself.
+        security.api_key_used(request, api_key)
         return AnonymousUser(), api_key
 
     def authenticate_header(self, request):

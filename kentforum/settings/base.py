@@ -8,10 +8,12 @@ worker on Redis. Deployments use ``kentforum.settings.production``.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp import constants as _csp
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -55,7 +57,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
-    "kentforum",
+    "axes",
+    "csp",
+    "kentforum.security.KentForumConfig",
     "localities",
     "partnerships",
     "ambitions",
@@ -70,8 +74,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kentforum.security.SessionAbsoluteExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "kentforum.security.PermissionDeniedLogMiddleware",
+    # Last, as django-axes asks: turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kentforum.urls"
@@ -126,6 +135,56 @@ if GOVUK_FRONTEND_DIR.is_dir():
 import plotly as _plotly  # noqa: E402
 
 STATICFILES_DIRS.append(("plotly", Path(_plotly.__file__).parent / "package_data"))
+
+# Sign-in: django-axes checks every attempt first (it needs the request), then Django's own backend.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout: after LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that
+# username is refused from that address for LOGIN_LOCKOUT_MINUTES; a correct sign-in clears the count.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kentforum.security.lockout_response"  # registration/locked_out.html
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # the portal writes its own security log (kentforum.security)
+# The client address: REMOTE_ADDR, or the address the trusted proxies add (as for the API, not a header anyone can write).
+_NUM_PROXIES = int(os.environ.get("API_NUM_PROXIES", "0"))
+if _NUM_PROXIES:
+    AXES_IPWARE_PROXY_COUNT = _NUM_PROXIES
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+# Who to contact when locked out (shown on the lockout page).
+PORTAL_SUPPORT_EMAIL = os.environ.get("PORTAL_SUPPORT_EMAIL", "performance@kentforum.example")
+
+# Sessions: signed out after SESSION_IDLE_MINUTES without a request (the expiry moves on with every
+# request) and in any case SESSION_ABSOLUTE_HOURS after signing in; the cookie ends with the browser.
+SESSION_COOKIE_AGE = 60 * int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_ABSOLUTE_AGE = 60 * 60 * int(os.environ.get("SESSION_ABSOLUTE_HOURS", "8"))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Content Security Policy (django-csp 4): no inline script anywhere, no eval. Styles allow
+# 'unsafe-inline' only because plotly.js injects its own <style> rules and style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_csp.SELF],
+        "script-src": [_csp.SELF],
+        "style-src": [_csp.SELF, _csp.UNSAFE_INLINE],
+        "img-src": [_csp.SELF, "data:"],
+        "font-src": [_csp.SELF],
+        "connect-src": [_csp.SELF],
+        "object-src": [_csp.NONE],
+        "base-uri": [_csp.SELF],
+        "frame-ancestors": [_csp.NONE],
+        "form-action": [_csp.SELF],
+    },
+}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -229,11 +288,27 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # The security log: the message is already one JSON object (kentforum.security).
+        "json": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "security": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Sign-ins, failures, lockouts, refusals, API key use, reopened periods: always at INFO.
+        "kentforum.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
+        # django-axes' own lines repeat the security log with masked fields: warnings only.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Where the facts of the Kent framework and the demo set are kept (readable YAML).
 FRAMEWORK_DATA_DIR = BASE_DIR / "data" / "kent_framework"
 DEMO_DATA_DIR = BASE_DIR / "data" / "demo"
+
+# Memory each set-based rollup statement may use for its joins on PostgreSQL (SET LOCAL work_mem).
+ROLLUP_WORK_MEM = os.environ.get("ROLLUP_WORK_MEM", "256MB")

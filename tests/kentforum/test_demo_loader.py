@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
+from django.test import RequestFactory  # django-axes needs the request in authenticate()
 from django.core.management import call_command
 from django.db.models import Count, F
 
@@ -97,7 +98,7 @@ def test_demo_set(capsys):
     roles = set().union(*(user_roles(u) for u in users.values()))
     assert roles == {Role.OFFICER, Role.APPROVER, Role.BOARD_MEMBER, Role.FORUM_ADMIN}
     for username, password in passwords.items():
-        assert authenticate(username=username, password=password) is not None
+        assert authenticate(RequestFactory().post("/accounts/login/"), username=username, password=password) is not None
     assert user_organisation(users["officer.ashford"]).name == "Ashford Borough Council"
     assert users["forum.admin"].is_staff and not users["forum.admin"].is_superuser
     assert users["forum.admin"].has_perm("ambitions.change_deliveryplan")
@@ -125,7 +126,7 @@ def test_demo_set(capsys):
     assert "No changes: the demo set is already loaded." in output
     assert "passwords are unchanged" in output
     assert snapshot() == before
-    assert authenticate(username="approver", password=passwords["approver"]) is not None
+    assert authenticate(RequestFactory().post("/accounts/login/"), username="approver", password=passwords["approver"]) is not None
 
 
 def test_demo_needs_the_framework(django_db_blocker):

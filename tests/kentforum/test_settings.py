@@ -71,3 +71,15 @@ def test_environment_selects_postgres_and_a_real_worker():
 def test_debug_must_be_a_boolean():
     result = run_manage("check", env_overrides={"DEBUG": "maybe", "DJANGO_SETTINGS_MODULE": "kentforum.settings.base"})
     assert result.returncode != 0 and "DEBUG must be true or false" in result.stderr
+
+
+def test_production_sends_hsts_and_only_secure_httponly_cookies():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE,"
+        " s.SESSION_COOKIE_HTTPONLY, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_AGE, s.SESSION_SAVE_EVERY_REQUEST,"
+        " s.SESSION_ABSOLUTE_AGE, s.AXES_FAILURE_LIMIT, s.CONTENT_SECURITY_POLICY['DIRECTIVES']['script-src'])"
+    )
+    result = run_manage("shell", "-c", code, env_overrides=PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "31536000 True True True True True 1800 True 28800 5 [\"'self'\"]"
