@@ -55,7 +55,7 @@ SELECT count(*) FROM (
 def full_rollup(repeat: int) -> dict:
     from performance import rollups
 
-    rollup, ceiling, rows = [], [], 0
+    rollup, ceiling, write_floor, rows = [], [], [], 0
     for _ in range(repeat):
         ceiling.append(sql_timed(PLAIN_AGGREGATE_SQL))
         with connection.cursor() as cursor:
@@ -64,10 +64,16 @@ def full_rollup(repeat: int) -> dict:
         result = rollups.rebuild_all()
         rollup.append(time.perf_counter() - started)
         rows = result["indicator rows"]
+        with connection.cursor() as cursor:  # the floor of writing those rows at all, with no work
+            started = time.perf_counter()
+            cursor.execute("CREATE TEMPORARY TABLE kf_write_floor AS SELECT * FROM performance_indicatorrollup")
+            write_floor.append(time.perf_counter() - started)
+            cursor.execute("DROP TABLE kf_write_floor")
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM performance_indicatorreturn WHERE state = 'approved'")
         approved = cursor.fetchone()[0]
-    return {"rollup_seconds": rollup, "ceiling_seconds": ceiling, "summary_rows": rows, "approved_values": approved}
+    return {"rollup_seconds": rollup, "ceiling_seconds": ceiling, "write_floor_seconds": write_floor,
+            "summary_rows": rows, "approved_values": approved}
 
 
 # --- Incremental rollup after one approval -----------------------------------------------------

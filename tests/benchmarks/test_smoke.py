@@ -34,7 +34,7 @@ def test_smoke_run_writes_every_measurement(tmp_path):
     # When the benchmarks run at smoke size
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", "run", "--values", "3000", "--small-values", "1000", "--repeat", "1",
-         "--latency-samples", "3", "--api-items", "2000", "--no-demo", "--database-url", server,
+         "--latency-samples", "3", "--api-items", "2000", "--without-demo", "--database-url", server,
          "--redis-url", os.environ["REDIS_URL"], "--prefix", prefix, "--output", str(output)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
