@@ -240,6 +240,9 @@ def _filled_template(organisation, period) -> tuple[bytes, int]:
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     header, body = rows[0], rows[1:]
     column = {name: n for n, name in enumerate(header)}
+    if len(body) > imports.MAX_ROWS:  # one file holds at most MAX_ROWS rows: cut between two returns
+        starts = [n for n, row in enumerate(body) if not row[column["breakdown"]] and n <= imports.MAX_ROWS]
+        body = body[:starts[-1]]
     for n, row in enumerate(body):
         is_total = not row[column["breakdown"]]
         if row[column["indicator_code"]] in rates:
