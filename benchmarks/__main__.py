@@ -97,8 +97,12 @@ def run(options) -> int:
             _step(["-m", "benchmarks", "measure", "--scale", scale, "--database-url", url, "--redis-url", redis_url,
                    "--repeat", str(options.repeat), "--rollup-repeat", str(options.rollup_repeat or options.repeat),
                    "--items", str(options.api_items), "--latency-samples", str(options.latency_samples),
-                   "--output", f"{tmp}/{scale}.json"], small_env, log)
+                   "--output", f"{tmp}/{scale}.json", *(["--only", *options.only] if options.only else [])],
+                  small_env, log)
             parts[scale] = {**json.loads(saved[scale].read_text()), **json.loads(Path(f"{tmp}/{scale}.json").read_text())}
+    if options.only:  # the other steps' figures stay those of the run that --output holds
+        previous = json.loads(Path(options.output).read_text())["raw"]
+        parts = {scale: {**previous[scale], **parts[scale]} for scale in parts}
     if not options.keep:
         for name in names.values():
             _psql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -165,6 +169,7 @@ def combine(parts: dict, options, seconds: float) -> dict:
                    "large": {k: large[k] for k in ("values_in_database", "synthetic_values", "generation_seconds")}},
         "seconds": round(seconds),
         "results": rows,
+        "raw": parts,
     }
 
 
@@ -224,6 +229,8 @@ def measure_command(options) -> int:
     # The pages need the summary tables: roll up first unless they are there already (--reuse),
     # in which case the long full rollup runs last.
     steps = [*steps, full] if rolled_up else [full, *steps]
+    if options.only:
+        steps = [step for step in steps if step[0] in options.only]
     for name, step in steps:
         result[name] = step()
         output.write_text(json.dumps(result))  # what is measured is kept even if a later step fails
@@ -250,6 +257,9 @@ def main(argv=None) -> int:
     run_parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     run_parser.add_argument("--without-demo", action="store_true",
                             help="the framework and synthetic values only (the CI smoke run: quicker, emptier pages)")
+    run_parser.add_argument("--only", nargs="*", default=None,
+                            help="with --reuse: measure only these steps (e.g. dashboards) at both scales, back to "
+                                 "back, and update the results already in --output")
     run_parser.add_argument("--reuse", action="store_true",
                             help="measure again the databases a run with --keep left (no setup or generation)")
 
@@ -266,6 +276,7 @@ def main(argv=None) -> int:
     measure_parser.add_argument("--items", type=int, default=100_000)
     measure_parser.add_argument("--latency-samples", type=int, default=20)
     measure_parser.add_argument("--output", required=True)
+    measure_parser.add_argument("--only", nargs="*", default=None, help="measure only these steps")
 
     options = parser.parse_args(argv)
     return {"run": run, "generate": generate_command, "measure": measure_command}[options.command](options)
