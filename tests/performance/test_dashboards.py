@@ -224,3 +224,23 @@ def test_the_page_does_not_grow_with_history_or_with_indicators_outside_the_fram
     from performance.dashboards import Evidence
 
     assert len(Evidence([indicator]).views[indicator.pk].trend) == TREND_LENGTH
+
+
+def test_every_chart_is_a_figure_plotly_accepts(client, approver):
+    """The figures are written as Plotly's JSON directly (not through plotly.graph_objects, for
+    speed): Plotly's own validation must accept each one, with the rows of its table."""
+    import json
+    import re
+
+    import plotly.graph_objects as go
+
+    seed(approver, 2, 12)
+    checked = 0
+    for name, args in DASHBOARDS[1:]:
+        html = client.get(reverse(name, args=args)).content.decode()
+        for blob in re.findall(r'<script type="application/json" class="kf-chart-data"[^>]*>(.*?)</script>', html, re.S):
+            figure = json.loads(blob)
+            go.Figure(figure)  # raises ValueError on any property Plotly does not know
+            assert figure["data"] and all(trace["x"] and trace["y"] for trace in figure["data"]), name
+            checked += 1
+    assert checked >= 3
