@@ -301,28 +301,29 @@ class _Context:
 
     def history(self, organisation, period) -> dict[tuple[int, int], list[Decimal]]:
         """Each slot's last eight approved values of earlier periods of the same kind, oldest
-        first (what ``services.value_history`` gives for one slot), in one query."""
-        slot = IndicatorAssignment.objects.filter(
-            organisation=organisation, indicator_id=OuterRef("indicator_id"), locality_id=OuterRef("locality_id")
-        )
+        first (what ``services.value_history`` gives for one slot), in one query. The query names
+        the slots' indicators, areas and the ``services.HISTORY_PERIODS`` periods it draws from,
+        so that it reads the unique (indicator, area, period) index, not whole periods."""
+        period_ids = [row["pk"] for row in services.history_periods(period)]
+        slots = {(indicator.id, locality.id) for indicator, locality in self.slots.values()}
+        if not period_ids or not slots:
+            return {}
         latest = (
             IndicatorReturn.objects.filter(
-                Exists(slot), breakdown__isnull=True, state=WorkflowState.APPROVED, period__kind=period.kind,
-                period__start__lt=period.start, value__isnull=False,
+                indicator_id__in=sorted({i for i, _ in slots}), locality_id__in=sorted({loc for _, loc in slots}),
+                period_id__in=period_ids, breakdown__isnull=True, state=WorkflowState.APPROVED, value__isnull=False,
             )
             .annotate(n=Window(RowNumber(), partition_by=[F("indicator_id"), F("locality_id")],
                                order_by=F("period__start").desc()))
-            .filter(n__lte=8)
+            .filter(n__lte=services.HISTORY_VALUES)
             .order_by("indicator_id", "locality_id", "-n")
             .values_list("indicator_id", "locality_id", "value")
         )
         history: dict[tuple[int, int], list[Decimal]] = {}
         for indicator_id, locality_id, value in latest:
             key = (indicator_id, locality_id)
-            if key in history:
-                history[key].append(value)
-            else:
-                history[key] = [value]
+            if key in slots:
+                history.setdefault(key, []).append(value)
         return history
 
 

@@ -277,12 +277,27 @@ def target_for(indicator, locality, period) -> IndicatorTarget | None:
     return targets_for(indicator, locality, [period.pk]).get(period.pk)
 
 
-def value_history(indicator, locality, period, limit: int = 8) -> list[Decimal]:
-    """The area's approved values of earlier periods of the same kind, oldest first."""
+HISTORY_VALUES = 8  # earlier approved values an outlier is judged against
+HISTORY_PERIODS = 16  # ... found among at most this many earlier periods of the same kind (4 years of quarters)
+
+
+def history_periods(period):
+    """The ids of the earlier periods of the same kind that a value's history is drawn from:
+    the latest ``HISTORY_PERIODS`` (so that looking back costs the same however long the
+    history kept)."""
+    return (
+        ReportingPeriod.objects.filter(kind=period.kind, start__lt=period.start)
+        .order_by("-start").values("pk")[:HISTORY_PERIODS]
+    )
+
+
+def value_history(indicator, locality, period, limit: int = HISTORY_VALUES) -> list[Decimal]:
+    """The area's approved values of earlier periods of the same kind, oldest first: at most
+    ``limit``, from the last ``HISTORY_PERIODS`` such periods."""
     values = list(
         IndicatorReturn.objects.filter(
             indicator=indicator, locality=locality, breakdown__isnull=True, state=WorkflowState.APPROVED,
-            period__kind=period.kind, period__start__lt=period.start, value__isnull=False,
+            period__in=history_periods(period), value__isnull=False,
         ).order_by("-period__start").values_list("value", flat=True)[:limit]
     )
     return values[::-1]
