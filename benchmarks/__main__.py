@@ -97,9 +97,25 @@ def run(options) -> int:
             _step(["-m", "benchmarks", "measure", "--scale", scale, "--database-url", url, "--redis-url", redis_url,
                    "--repeat", str(options.repeat), "--rollup-repeat", str(options.rollup_repeat or options.repeat),
                    "--items", str(options.api_items), "--latency-samples", str(options.latency_samples),
-                   "--output", f"{tmp}/{scale}.json", *(["--only", *options.only] if options.only else [])],
+                   "--output", f"{tmp}/{scale}.json", "--skip", "dashboards",
+                   *(["--only", *options.only] if options.only else [])],
                   small_env, log)
             parts[scale] = {**json.loads(saved[scale].read_text()), **json.loads(Path(f"{tmp}/{scale}.json").read_text())}
+        if options.only is None or "dashboards" in options.only:
+            # The pages at the two scales are compared, so they are measured in alternate rounds:
+            # whatever else the machine is doing then weighs on both alike.
+            log(f"dashboards: {options.repeat} alternate rounds at the two scales")
+            for scale in names:
+                parts[scale]["dashboards"] = {}
+            for round_ in range(options.repeat):
+                for scale in names:
+                    out = f"{tmp}/{scale}-dashboards-{round_}.json"
+                    _step(["-m", "benchmarks", "measure", "--scale", scale, "--database-url", f"{server}/{names[scale]}",
+                           "--redis-url", redis_url, "--repeat", "1", "--output", out, "--only", "dashboards"],
+                          small_env, log)
+                    for url, measured in json.loads(Path(out).read_text())["dashboards"].items():
+                        page = parts[scale]["dashboards"].setdefault(url, {"seconds": [], "queries": measured["queries"]})
+                        page["seconds"] += measured["seconds"]
     if options.only:  # the other steps' figures stay those of the run that --output holds
         previous = json.loads(Path(options.output).read_text())["raw"]
         parts = {scale: {**previous[scale], **parts[scale]} for scale in parts}
@@ -229,8 +245,9 @@ def measure_command(options) -> int:
     # The pages need the summary tables: roll up first unless they are there already (--reuse),
     # in which case the long full rollup runs last.
     steps = [*steps, full] if rolled_up else [full, *steps]
-    if options.only:
-        steps = [step for step in steps if step[0] in options.only]
+    if options.only or options.skip:
+        steps = [step for step in steps if step[0] in (options.only or [name for name, _ in steps])
+                 and step[0] not in (options.skip or [])]
         if not rolled_up and full not in steps:  # the pages and the increments need the summary tables
             from performance import rollups
 
@@ -282,6 +299,7 @@ def main(argv=None) -> int:
     measure_parser.add_argument("--latency-samples", type=int, default=20)
     measure_parser.add_argument("--output", required=True)
     measure_parser.add_argument("--only", nargs="*", default=None, help="measure only these steps")
+    measure_parser.add_argument("--skip", nargs="*", default=None, help="measure all steps but these")
 
     options = parser.parse_args(argv)
     return {"run": run, "generate": generate_command, "measure": measure_command}[options.command](options)

@@ -124,7 +124,9 @@ class Evidence:
     """Loads, for a set of indicators, the county trend and the latest districts' figures, in
     three queries."""
 
-    def __init__(self, indicators) -> None:
+    def __init__(self, indicators, *, history: int = TREND_LENGTH, districts: bool = True) -> None:
+        """``history``: periods of the county trend to load (1 for the latest figure only);
+        ``districts``: whether to load the districts' latest figures too."""
         self.indicators = list(indicators)
         ids = [i.pk for i in self.indicators]
         county_rows = (
@@ -132,7 +134,7 @@ class Evidence:
                 indicator_id__in=ids, locality__kind=Locality.Kind.COUNTY, breakdown_key="", reporting__gt=0,
             )
             .annotate(recent=Window(RowNumber(), partition_by=[F("indicator_id")], order_by=F("period__start").desc()))
-            .filter(recent__lte=TREND_LENGTH)  # the page does not grow with the years of history
+            .filter(recent__lte=history)  # the page does not grow with the years of history
             .select_related("period", "locality").order_by("period__start")
         )
         trends: dict[int, list[IndicatorRollup]] = defaultdict(list)
@@ -146,6 +148,8 @@ class Evidence:
             self.views[indicator.pk] = IndicatorView(indicator=indicator, latest=latest, trend=trend)
             if latest:
                 latest_periods[indicator.pk] = latest.period_id
+        if not districts:
+            return
         district_rows = (
             IndicatorRollup.objects.filter(
                 indicator_id__in=list(latest_periods), period_id__in=set(latest_periods.values()),
@@ -239,7 +243,7 @@ def forum_dashboard() -> dict:
     indicators and milestones by status, and the exceptions."""
     ambitions = list(Ambition.objects.prefetch_related(Prefetch("kpqs", queryset=KPQ.objects.order_by("number"))))
     indicators = list(_indicators())
-    evidence = Evidence(indicators)
+    evidence = Evidence(indicators, history=1, districts=False)  # the forum shows latest figures only
     period, milestones = milestone_summaries_by_ambition()
     columns = []
     for ambition in ambitions:
@@ -303,7 +307,7 @@ def locality_dashboard(gss_code: str) -> dict:
         .prefetch_related("indicators").order_by("-weight", "title")
     )
     indicators = list(_indicators().filter(reporting_level="district"))
-    evidence = Evidence(indicators)
+    evidence = Evidence(indicators, history=1)  # latest figures, no trend charts
     cards = {}
     for view in evidence.for_indicators(indicators):
         own = next((r for r in view.districts if r.locality_id == locality.pk), None)
