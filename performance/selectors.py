@@ -161,8 +161,35 @@ def previous_values(indicator, locality, period, limit: int = 4) -> list[dict]:
     return [{"period": r.period.label, "value": r.value, "state": r.get_state_display(), "target": targets.get(r.period_id)} for r in rows]
 
 
-def return_history(ret):
-    return ret.events.select_related("actor").order_by("at", "id")
+HISTORY_SHOWN = 50  # changes a return page lists unless asked for all of them
+
+
+@dataclass
+class ReturnHistory:
+    """A return's audit trail as its page shows it: the latest ``HISTORY_SHOWN`` changes, oldest
+    first (or all of them), and how many there are in all."""
+
+    events: list
+    total: int
+
+    @property
+    def is_partial(self) -> bool:
+        return len(self.events) < self.total
+
+    def __bool__(self) -> bool:
+        return bool(self.total)
+
+    def __iter__(self):
+        return iter(self.events)
+
+
+def return_history(ret, *, show_all: bool = False) -> ReturnHistory:
+    events = ret.events.select_related("actor")
+    total = events.count()
+    if show_all or total <= HISTORY_SHOWN:
+        return ReturnHistory(events=list(events.order_by("at", "id")), total=total)
+    latest = list(events.order_by("-at", "-id")[:HISTORY_SHOWN])
+    return ReturnHistory(events=latest[::-1], total=total)
 
 
 def approval_queue(user) -> list[tuple[object, list]]:

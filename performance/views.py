@@ -108,7 +108,7 @@ def _indicator_context(request, assignment, period, ret, form, *, conflict=None,
         "assignment": assignment, "indicator": indicator, "period": period, "ret": ret, "form": form,
         "errors": error_list(form) if form is not None else [], "target": target,
         "history": selectors.previous_values(indicator, assignment.locality, period),
-        "events": selectors.return_history(ret) if ret else [], "can_edit": can_edit,
+        "events": selectors.return_history(ret, show_all=request.GET.get("history") == "all") if ret else [], "can_edit": can_edit,
         "can_decide": permissions.can_approve(request.user) and ret is not None and ret.state == WorkflowState.SUBMITTED
         and period.status == ReportingPeriod.Status.OPEN,
         "can_reopen": permissions.can_manage_periods(request.user) and ret is not None and ret.state == WorkflowState.APPROVED
@@ -224,7 +224,7 @@ def _milestone_context(request, milestone, period, ret, form, *, conflict=None):
     )
     return {
         "milestone": milestone, "period": period, "ret": ret, "form": form, "errors": error_list(form),
-        "events": selectors.return_history(ret) if ret else [], "can_edit": can_edit, "conflict": conflict,
+        "events": selectors.return_history(ret, show_all=request.GET.get("history") == "all") if ret else [], "can_edit": can_edit, "conflict": conflict,
         "can_decide": permissions.can_approve(request.user) and ret is not None and ret.state == WorkflowState.SUBMITTED
         and period.status == ReportingPeriod.Status.OPEN,
         "send_back_form": SendBackForm(initial={"version": ret.version}) if ret else None,

@@ -1,5 +1,6 @@
 """The returns pages over HTTP: who may see what, the form's validation and messages, the
 workflow, conflicts and the audit trail."""
+import re
 from decimal import Decimal
 
 import pytest
@@ -251,3 +252,28 @@ def test_the_forum_team_opens_locks_and_reopens_with_a_reason(client, forum_admi
     quarter.refresh_from_db()
     assert quarter.status == "open" and quarter.reopen_reason == "Police data corrected"
     assert list(PeriodEvent.objects.filter(period=quarter).values_list("action", flat=True)) == ["opened", "locked", "reopened"]
+
+
+def test_a_return_page_lists_the_latest_changes_and_links_to_all_of_them(client, officer, period, count_indicator):
+    """A return edited many times still renders a page of bounded size: the latest changes, with
+    a link to the whole history."""
+    from performance import selectors, services
+    from performance.models import IndicatorReturn
+    from tests.factories import council, district
+
+    ret = None
+    for n in range(selectors.HISTORY_SHOWN + 5):
+        ret = services.indicator_return_save(
+            indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
+            figures=services.IndicatorFigures(value=Decimal(n)), expected_version=ret.version if ret else None,
+        )
+    assert IndicatorReturn.objects.get(pk=ret.pk).events.count() == selectors.HISTORY_SHOWN + 5
+    client.force_login(officer)
+    url = reverse("performance:indicator-return", args=[period.pk, count_indicator.code, district().gss_code])
+    page = client.get(url).content.decode()
+    assert f"Showing the latest {selectors.HISTORY_SHOWN} of {selectors.HISTORY_SHOWN + 5} changes" in page
+    rows = re.compile(r"\), version (\d+)")
+    assert rows.findall(page) == [str(v) for v in range(6, selectors.HISTORY_SHOWN + 6)], "the latest, oldest first"
+    everything = client.get(url, {"history": "all"}).content.decode()
+    assert "Showing the latest" not in everything
+    assert rows.findall(everything) == [str(v) for v in range(1, selectors.HISTORY_SHOWN + 6)]
