@@ -110,6 +110,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A database host that drops packets fails a request (and /healthz) in seconds, not minutes.
+    # A client that died (a killed worker) has its statement cancelled within seconds, so its
+    # locks (the rollup's rebuild lock) are not held to the end of a long statement.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "connect_timeout": int(os.environ.get("DB_CONNECT_TIMEOUT", "5")),
+        "options": "-c client_connection_check_interval=5000",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -216,7 +224,21 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
+# Seconds a worker waits, after one of its pool processes died, for a result it may have sent
+# before marking the task lost (and so putting it back on the queue). Celery's default.
+CELERY_WORKER_LOST_WAIT = float(os.environ.get("CELERY_WORKER_LOST_WAIT", "10"))
+# A task whose whole worker died stays unacknowledged in Redis; a worker's periodic sweep (every
+# interval x throttle seconds, under a Redis lock that expires after the mutex expiry) gives it back
+# to its queue once the visibility timeout has passed since it was delivered. The timeout must be
+# longer than the longest task (else Redis delivers a running task again); the other three are
+# kombu's defaults, so a killed worker's task is back within about timeout + 100 s (+ 300 s if the
+# worker died during a sweep). tests/reliability/ runs them at a few seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
+    "unacked_restore_throttle": int(os.environ.get("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
+    "unacked_mutex_expire": int(os.environ.get("CELERY_UNACKED_MUTEX_EXPIRE", "300")),
+}
 CELERY_BEAT_SCHEDULE = {
     "lock-periods-past-grace": {
         "task": "performance.tasks.period_lock_overdue_task",
