@@ -173,7 +173,9 @@ def combine(parts: dict, options, seconds: float) -> dict:
     r = statistics.median(imp["import_rows_per_second"]) / statistics.median(imp["copy_rows_per_second"])
     row("CSV import (parse, validate, save, audit) vs COPY", _spread(imp["import_rows_per_second"]),
         _spread(imp["copy_rows_per_second"]), r, "≥ 50%", r >= 0.50, "rows/s",
-        f"{imp['rows']:,} rows a file, {imp.get('rows_saved', imp['rows']):,} saved")
+        f"{imp['rows']:,} rows a file, {imp.get('rows_saved', imp['rows']):,} saved"
+        + (f"; check and preview {statistics.median(imp['preview_seconds']):.2f} s, confirm and save "
+           f"{statistics.median(imp['apply_seconds']):.2f} s" if imp.get("preview_seconds") else ""))
     return {
         "command": " ".join(["python -m benchmarks run", f"--values {options.values}",
                              f"--small-values {options.small_values}", f"--repeat {options.repeat}",
