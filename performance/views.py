@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kentforum.forms import error_list
 from kentforum.roles import Role, user_organisation, user_roles
@@ -345,6 +345,8 @@ def indicator_decision(request, pk: int, decision: str):
 def milestone_decision(request, pk: int, decision: str):
     """Who may use it: approvers."""
     ret = get_object_or_404(MilestoneReturn.objects.select_related("period", "milestone", "organisation"), pk=pk)
+    if not permissions.can_view_return(request.user, ret):
+        raise PermissionDenied
     if not permissions.can_approve(request.user) or decision == "reopen":
         raise PermissionDenied("Only an approver may decide on returns.")
     return _decide(request, ret, decision)
@@ -461,6 +463,7 @@ def return_import(request, pk: int):
 
 # --- Indicator list ----------------------------------------------------------------------------
 
+@require_GET
 def indicator_list(request):
     """Who may see it: anyone. Filtered by the same FilterSet as /api/v1/indicators/."""
     from ambitions.models import Ambition
