@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import forms
 
@@ -22,10 +22,28 @@ def error_list(*forms_) -> list[tuple[str, str]]:
     return result
 
 
-class FriendlyDecimalField(forms.DecimalField):
-    """A number as people type it: commas, spaces, a pound sign or a per cent sign are allowed."""
+# What the figure columns hold: decimal(20, 4), 16 digits before the point and 4 after.
+NUMBER_LIMIT = Decimal("1e16")
+NUMBER_PLACES = Decimal("0.0001")
 
-    default_error_messages = {"invalid": "Enter a number, like 1234 or 56.7."}
+
+def fit_number(number: Decimal) -> Decimal | None:
+    """``number`` rounded to the 4 decimal places the columns keep, or None if it is too big for
+    them (10^16 or more, before or after rounding)."""
+    if abs(number) >= NUMBER_LIMIT:
+        return None
+    number = number.quantize(NUMBER_PLACES, rounding=ROUND_HALF_UP)
+    return None if abs(number) >= NUMBER_LIMIT else number
+
+
+class FriendlyDecimalField(forms.DecimalField):
+    """A number as people type it: commas, spaces, a pound sign or a per cent sign are allowed.
+    It is rounded to the 4 decimal places that are stored, so what is checked is what is saved."""
+
+    default_error_messages = {
+        "invalid": "Enter a number, like 1234 or 56.7.",
+        "too_big": "Enter a number smaller than 10,000,000,000,000,000.",
+    }
 
     def to_python(self, value):
         if isinstance(value, str):
@@ -38,7 +56,10 @@ class FriendlyDecimalField(forms.DecimalField):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
         if not number.is_finite():
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return number
+        fitted = fit_number(number)
+        if fitted is None:
+            raise forms.ValidationError(self.error_messages["too_big"], code="too_big")
+        return fitted
 
 
 class DateParts(forms.Form):
@@ -53,5 +74,5 @@ class DateParts(forms.Form):
             return None, f"{label} must include a day, month and year."
         try:
             return datetime.date(int(parts[2]), int(parts[1]), int(parts[0])), None
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             return None, f"{label} must be a real date."

@@ -6,6 +6,7 @@ Forum team."""
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -99,7 +100,7 @@ def _csv_response(rows, filename: str) -> HttpResponse:
     response.write("\ufeff")
     writer = csv.writer(response)
     for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
+        writer.writerow([cell if isinstance(cell, (int, float, Decimal)) else safe_cell(cell) for cell in row])
     return response
 
 

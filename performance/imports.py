@@ -23,7 +23,7 @@ import codecs
 import csv
 import io
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 import orjson
@@ -33,6 +33,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+
+from kentforum.forms import fit_number
 
 from . import permissions, rules, services
 from .models import (
@@ -56,8 +58,10 @@ OPTIONAL_COLUMNS = ("breakdown", "commentary", "version")
 MAX_ROWS = 5000  # rows of a file, the header not counted
 MAX_BYTES = 2 * 1024 * 1024
 MAX_COMMENTARY = 5000  # as the return form and the API
-LARGEST = Decimal("1e16")  # the columns hold 16 digits before the point and 4 after
-PLACES = Decimal("0.0001")
+UTF16_WITHOUT_BOM = (
+    "The file looks like UTF-16 text without a byte-order mark. In Excel choose Save As, then "
+    "'CSV UTF-8 (Comma delimited)'."
+)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -177,6 +181,11 @@ def decode_upload(raw: bytes) -> str:
                 "The file starts like UTF-16 text but cannot be read as it. In Excel choose Save As, then "
                 "'CSV UTF-8 (Comma delimited)'."
             ) from None
+    sample = raw[:4000]
+    for zeros, encoding in ((sample[1::2], "utf-16-le"), (sample[0::2], "utf-16-be")):
+        # UTF-16 without a byte-order mark: Latin text has a NUL in every other byte.
+        if len(zeros) >= 8 and zeros.count(0) >= 0.9 * len(zeros):
+            raise ValidationError(UTF16_WITHOUT_BOM)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -209,16 +218,12 @@ def _number(text: str, column: str, errors: list[dict]) -> Decimal | None:
         except (InvalidOperation, ValueError):
             errors.append(_error(column, f"The {column} must be a number, not “{_short(text)}”."))
             return None
-    if not number.is_finite() or abs(number) >= LARGEST:
+    fitted = fit_number(number) if number.is_finite() else None  # rounded to the 4 places stored
+    if fitted is None:
         errors.append(_error(
             column, f"The {column} must be an ordinary number, less than 10,000,000,000,000,000 in size, not “{_short(text)}”."
         ))
-        return None
-    number = number.quantize(PLACES, rounding=ROUND_HALF_UP)
-    if abs(number) >= LARGEST:  # 9999999999999999.99999 rounds up to 10^16
-        errors.append(_error(column, f"The {column} must be less than 10,000,000,000,000,000 in size."))
-        return None
-    return number
+    return fitted
 
 
 class _Stored(NamedTuple):
@@ -242,7 +247,7 @@ class _Group:
     stored for them now."""
 
     __slots__ = ("indicator", "locality", "total", "figures", "current", "breakdown_rows", "breakdown_values",
-                 "stored_breakdowns")
+                 "stored_breakdowns", "frozen")
 
     def __init__(self, indicator, locality):
         self.indicator, self.locality = indicator, locality
@@ -252,6 +257,7 @@ class _Group:
         self.breakdown_rows: dict[int, dict] = {}  # category id: row
         self.breakdown_values: dict[int, Decimal | None] = {}  # category id: value
         self.stored_breakdowns: dict[int, _Stored] = {}
+        self.frozen = False  # already submitted or approved: its rows must be as stored
 
 
 @dataclass
@@ -364,10 +370,7 @@ def parse_upload(*, text: str, organisation, period: ReportingPeriod, warnings: 
     only the preview shows (outliers against history, breakdowns that do not add up)."""
     if "\x00" in text:
         if text.count("\x00") * 3 >= len(text):
-            raise ValidationError(
-                "The file looks like UTF-16 text without a byte-order mark. In Excel choose Save As, then "
-                "'CSV UTF-8 (Comma delimited)'."
-            )
+            raise ValidationError(UTF16_WITHOUT_BOM)
         raise ValidationError("The file contains binary data; upload the CSV template filled in.")
     limit = max_rows()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
@@ -418,7 +421,7 @@ def parse_upload(*, text: str, organisation, period: ReportingPeriod, warnings: 
     ready = []
     for group in groups.values():
         _check_group(group, context, history if warnings else None)
-        if group.total is not None:
+        if group.total is not None and not group.frozen:
             ready.append(group)
     return ParsedUpload(rows=rows, groups=ready)
 
@@ -500,14 +503,14 @@ class _RowCheck:
             if current.organisation_id != self.organisation.id:
                 errors.append(_error("indicator_code", "This return was entered by another organisation; it cannot be changed by your upload."))
             elif current.state in (WorkflowState.SUBMITTED, WorkflowState.APPROVED):
-                errors.append(_error("version", f"This return is already {current.get_state_display().lower()}; it cannot be changed by upload."))
+                group.frozen = True  # its rows may come back as downloaded; _check_group compares them
             elif version != current.version:
                 errors.append(_error(
                     "version",
                     f"This return has changed since the template was downloaded (it is now version {current.version}). "
                     "Download a new template.",
                 ))
-            row["action"] = "update"
+            row["action"] = "unchanged" if group.frozen else "update"
         else:
             row["action"] = "create"
         if errors:
@@ -531,6 +534,9 @@ def _check_group(group: _Group, context: _Context, history: dict | None) -> None
         breakdowns=group.breakdown_values,
     )
     if "errors" in total or any("errors" in r for r in group.breakdown_rows.values()):
+        return
+    if group.frozen:
+        _check_unchanged(group, figures)
         return
     problems = services.figure_errors(indicator, figures)
     if not problems:
@@ -564,6 +570,25 @@ def _check_group(group: _Group, context: _Context, history: dict | None) -> None
                 found.append(warning)
     if found:
         total["warnings"] = found
+
+
+def _check_unchanged(group: _Group, figures) -> None:
+    """A submitted or approved return's rows may come back as the template gave them (nothing
+    is saved for them); any change to them is an error."""
+    current = group.current
+    changed = bool(services._diff(current, services._return_values(group.indicator, figures)))
+    for category_id, value in figures.breakdowns.items():
+        stored = group.stored_breakdowns.get(category_id)
+        changed |= (stored.value if stored else None) != value
+    if changed:
+        group.total.setdefault("errors", []).append(_error(
+            "version",
+            f"This return is already {current.get_state_display().lower()}; it cannot be changed by upload. "
+            "Leave its rows as downloaded, or empty.",
+        ))
+    else:
+        for row in group.breakdown_rows.values():
+            row["action"] = "unchanged"
 
 
 # --- Preview and apply -------------------------------------------------------------------------
