@@ -172,7 +172,7 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
         request=serializers.IndicatorReturnWriteSerializer(many=True),
         responses={201: serializers.IndicatorReturnSerializer(many=True), 400: serializers.BulkErrorSerializer},
     )
-    @action(detail=False, methods=["post"], url_path="bulk")
+    @action(detail=False, methods=["post"], url_path="bulk", pagination_class=None, filter_backends=[])
     def bulk(self, request, *args, **kwargs):
         """Save many returns in one request, all or nothing: if any item fails, nothing is saved
         and every failing item is listed with its errors."""
