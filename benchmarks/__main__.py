@@ -116,13 +116,20 @@ def run(options) -> int:
                     for url, measured in json.loads(Path(out).read_text())["dashboards"].items():
                         page = parts[scale]["dashboards"].setdefault(url, {"seconds": [], "queries": measured["queries"]})
                         page["seconds"] += measured["seconds"]
+    earlier = None
     if options.only:  # the other steps' figures stay those of the run that --output holds
-        previous = json.loads(Path(options.output).read_text())["raw"]
-        parts = {scale: {**previous[scale], **parts[scale]} for scale in parts}
+        earlier = json.loads(Path(options.output).read_text())
+        parts = {scale: {**earlier["raw"][scale], **parts[scale]} for scale in parts}
     if not options.keep:
         for name in names.values():
             _psql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     results = combine(parts, options, time.perf_counter() - started)
+    if earlier is not None:  # say which run the figures come from, and what was measured again
+        remeasured = {"steps": options.only, "command": results["command"] + " --reuse --only " + " ".join(options.only),
+                      "when": results["machine"]["when"], "seconds": results["seconds"]}
+        results.update({key: earlier[key] for key in ("command", "seconds")})
+        results["machine"]["when"] = earlier["machine"]["when"]
+        results["remeasured"] = [*earlier.get("remeasured", []), remeasured]
     output = Path(options.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2) + "\n")
@@ -202,6 +209,9 @@ def markdown(results: dict) -> str:
     lines = [
         f"Run: `{results['command']}` on {results['machine']['platform']}, {results['machine']['cpus']} CPUs, "
         f"PostgreSQL {results['machine']['postgresql']}, {results['machine']['when']} ({results['seconds']} s in all).",
+        "",
+        *[f"Measured again: {', '.join(again['steps'])} with `{again['command']}`, {again['when']} "
+          f"({again['seconds']} s)." for again in results.get("remeasured", [])],
         "",
         "| Benchmark | Ours: median (min–max) | Ceiling: median (min–max) | Unit | Ratio | Target | Met | Notes |",
         "|---|---|---|---|---|---|---|---|",
