@@ -8,6 +8,8 @@ through ``go.Figure`` to check that Plotly accepts it.
 """
 from __future__ import annotations
 
+import textwrap
+
 import orjson
 
 KENT_BLUE = "#1d3c70"
@@ -23,9 +25,14 @@ def _safe_json(figure: dict) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+TITLE_WIDTH = 55  # characters of a title line; a longer title is wrapped, not cut off by the chart's edge
+
+
 def _layout(title: str, *, height: int = 300, **extra) -> dict:
+    lines = textwrap.wrap(title, TITLE_WIDTH) or [""]
     return dict(
-        title={"text": title, "font": {"size": 15}}, height=height, margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        title={"text": "<br>".join(lines), "font": {"size": 15}}, height=height + 20 * (len(lines) - 1),
+        margin={"l": 60, "r": 20, "t": 50 + 20 * (len(lines) - 1), "b": 50},
         font={"family": "Arial, sans-serif", "color": "#0b0c0c"}, paper_bgcolor="white", plot_bgcolor="white",
         legend={"orientation": "h", "y": -0.25}, **extra,
     )
@@ -43,7 +50,12 @@ def trend_chart(*, title: str, unit: str, points: list[dict]) -> str:
             "type": "scatter", "x": labels, "y": [float(p["target"]) if p["target"] is not None else None for p in points],
             "name": "Target", "mode": "lines", "line": {"color": ORANGE, "dash": "dash"},
         })
-    layout = _layout(title, yaxis={"title": {"text": unit}, "gridcolor": "#e5e5e5"})
+    layout = _layout(
+        title,
+        # Periods are categories, even where they look like numbers ("2012").
+        xaxis={"type": "category", "automargin": True},
+        yaxis={"title": {"text": unit}, "gridcolor": "#e5e5e5", "automargin": True},
+    )
     return _safe_json({"data": data, "layout": layout})
 
 
@@ -65,5 +77,9 @@ def ranked_chart(*, title: str, unit: str, rows: list[dict]) -> str:
     }
     if error is not None:
         bar["error_x"] = error
-    layout = _layout(title, height=120 + 24 * len(ordered), xaxis={"title": {"text": unit}, "gridcolor": "#e5e5e5"})
+    layout = _layout(
+        title, height=120 + 24 * len(ordered),
+        xaxis={"title": {"text": unit}, "gridcolor": "#e5e5e5", "automargin": True},
+        yaxis={"type": "category", "automargin": True},  # room for the longest area name
+    )
     return _safe_json({"data": [bar], "layout": layout})

@@ -244,3 +244,21 @@ def test_every_chart_is_a_figure_plotly_accepts(client, approver):
             assert figure["data"] and all(trace["x"] and trace["y"] for trace in figure["data"]), name
             checked += 1
     assert checked >= 3
+
+
+def test_charts_keep_their_labels_inside_the_chart():
+    """Without plotly.py's template the figures must ask for room themselves: long titles wrap,
+    axis labels get their margin, and periods such as "2012" stay categories, not numbers."""
+    import json
+
+    from performance import charts
+
+    trend = json.loads(charts.trend_chart(title="Business births: Kent", unit="Count", points=[
+        {"period": "2011", "value": 1, "target": None}, {"period": "2012", "value": 2, "target": None}]))
+    assert trend["layout"]["xaxis"]["type"] == "category" and trend["layout"]["yaxis"]["automargin"]
+    ranked = json.loads(charts.ranked_chart(
+        title="16 to 18 year olds not in education, employment or training (NEET), 2012/13 Q4", unit="Percentage",
+        rows=[{"area": "Tunbridge Wells", "value": 4, "lower": None, "upper": None, "highlight": False, "county": False}],
+    ))
+    assert "<br>" in ranked["layout"]["title"]["text"] and ranked["layout"]["yaxis"]["automargin"]
+    assert all(len(line) <= charts.TITLE_WIDTH for line in ranked["layout"]["title"]["text"].split("<br>"))
