@@ -36,6 +36,15 @@ def fit_number(number: Decimal) -> Decimal | None:
     return None if abs(number) >= NUMBER_LIMIT else number
 
 
+def number_text(text: str) -> str:
+    """A number as people type it or a spreadsheet writes it (1,234, 1 234, £5, 12%, a leading
+    apostrophe) made plain for ``Decimal``: the one rule of the return forms and the CSV import."""
+    text = text.strip()
+    for separator in (",", " ", "\u00a0", "\u202f"):
+        text = text.replace(separator, "")
+    return text.removeprefix("'").lstrip("£").rstrip("%")
+
+
 class FriendlyDecimalField(forms.DecimalField):
     """A number as people type it: commas, spaces, a pound sign or a per cent sign are allowed.
     It is rounded to the 4 decimal places that are stored, so what is checked is what is saved."""
@@ -47,7 +56,7 @@ class FriendlyDecimalField(forms.DecimalField):
 
     def to_python(self, value):
         if isinstance(value, str):
-            value = value.strip().replace(",", "").replace(" ", "").lstrip("£").rstrip("%")
+            value = number_text(value)
         if value in self.empty_values:
             return None
         try:

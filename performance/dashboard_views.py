@@ -6,7 +6,6 @@ Forum team."""
 from __future__ import annotations
 
 import csv
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +19,7 @@ from kentforum.roles import Role, user_roles
 from localities.models import Locality
 
 from . import dashboards, services
-from .imports import safe_cell
+from .imports import export_cell
 from .models import BoardReport, KPQJudgement
 
 
@@ -100,7 +99,7 @@ def _csv_response(rows, filename: str) -> HttpResponse:
     response.write("\ufeff")
     writer = csv.writer(response)
     for row in rows:
-        writer.writerow([cell if isinstance(cell, (int, float, Decimal)) else safe_cell(cell) for cell in row])
+        writer.writerow([export_cell(cell) for cell in row])
     return response
 
 

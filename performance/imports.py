@@ -22,6 +22,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
@@ -34,7 +35,7 @@ from django.db.models import Exists, F, OuterRef, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from kentforum.forms import fit_number
+from kentforum.forms import fit_number, number_text
 
 from . import permissions, rules, services
 from .models import (
@@ -81,6 +82,20 @@ def safe_cell(value) -> str:
     if text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
+
+
+NUMBER_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def export_cell(value):
+    """A cell of any CSV export (the board report, the API's CSV): a number, or text that is a
+    plain number, stays a number (a minus sign is not a formula); other text goes through
+    ``safe_cell``."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and NUMBER_TEXT.match(value):
+        return value
+    return safe_cell(value)
 
 
 def _unneutralised(text: str) -> str:
@@ -209,8 +224,7 @@ def _number(text: str, column: str, errors: list[dict]) -> Decimal | None:
     try:
         number = Decimal(text)
     except (InvalidOperation, ValueError):
-        cleaned = text.replace(",", "").replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
-        cleaned = cleaned.removeprefix("'").removeprefix("£").removesuffix("%")
+        cleaned = number_text(text)
         if not cleaned:
             return None
         try:

@@ -1,12 +1,8 @@
 """CSV for every list, for a partner's analyst who opens it in Excel. Text that a spreadsheet
 would run as a formula is neutralised with a leading apostrophe."""
-import re
-
 from rest_framework_csv.renderers import PaginatedCSVRenderer
 
-from performance.imports import safe_cell
-
-NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+from performance.imports import export_cell
 
 
 def _neutralise(value):
@@ -14,8 +10,8 @@ def _neutralise(value):
         return {k: _neutralise(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_neutralise(v) for v in value]
-    if isinstance(value, str) and not NUMBER.match(value):
-        return safe_cell(value)
+    if isinstance(value, str):
+        return export_cell(value)
     return value
 
 
