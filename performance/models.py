@@ -537,6 +537,11 @@ class ReturnImport(TimeStampedModel):
     def error_count(self) -> int:
         return sum(1 for row in self.rows if row.get("errors"))
 
+    @property
+    def unchanged_count(self) -> int:
+        """Rows of returns already submitted or approved, uploaded as they were: left alone."""
+        return sum(1 for row in self.rows if row.get("action") == "unchanged")
+
 
 class Direction(models.TextChoices):
     """Direction of travel against an earlier period, judged so that small numbers do not flip

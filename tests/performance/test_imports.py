@@ -158,3 +158,34 @@ def test_an_officer_cannot_upload_another_districts_rows(client, other_officer, 
     upload(client, period, to_csv(rows))
     assert ReturnImport.objects.get().state == "rejected"
     assert "does not return indicator" in str(ReturnImport.objects.get().rows)
+
+
+def test_a_submitted_return_may_come_back_unchanged_but_not_changed(client, officer, period, count_indicator, rate_indicator):
+    """The template carries submitted returns' figures: uploaded as downloaded they are left
+    alone (and the page says so); changed, they are an error naming the row and nothing is saved."""
+    ret = services.indicator_return_save(
+        indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
+        figures=services.IndicatorFigures(value=Decimal(14), commentary="Fewer collisions"),
+    )
+    services.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
+    submitted = IndicatorReturn.objects.get(pk=ret.pk)
+    client.force_login(officer)
+    rows = fill(template(client, period), {("T-RECYC", ""): {"numerator": "40", "denominator": "100"}})
+    assert next(r for r in rows if r["indicator_code"] == "T-KSI" and not r["breakdown"])["value"] == "14"
+    response = upload(client, period, to_csv(rows))
+    job = ReturnImport.objects.get()
+    assert job.state == "preview" and job.unchanged_count == 1
+    page = client.get(response["Location"]).content.decode()
+    assert "1 of them belong to returns already submitted or approved and are unchanged" in page
+    client.post(response["Location"], {"action": "confirm"})
+    assert ReturnImport.objects.get().state == "applied"
+    after = IndicatorReturn.objects.get(pk=ret.pk)
+    assert (after.version, after.state, after.value) == (submitted.version, "submitted", Decimal(14))
+    assert IndicatorReturn.objects.get(indicator=rate_indicator).numerator == 40
+
+    changed = fill(template(client, period), {("T-KSI", ""): {"value": "15"}})
+    response = upload(client, period, to_csv(changed))
+    job = ReturnImport.objects.latest("pk")
+    assert job.state == "rejected"
+    assert "already submitted; it cannot be changed by upload" in client.get(response["Location"]).content.decode()
+    assert IndicatorReturn.objects.get(pk=ret.pk).value == Decimal(14)
