@@ -108,7 +108,7 @@ def _indicator_context(request, assignment, period, ret, form, *, conflict=None,
         "assignment": assignment, "indicator": indicator, "period": period, "ret": ret, "form": form,
         "errors": error_list(form) if form is not None else [], "target": target,
         "history": selectors.previous_values(indicator, assignment.locality, period),
-        "events": selectors.return_history(ret, show_all=request.GET.get("history") == "all") if ret else [], "can_edit": can_edit,
+        "events": _history(request, ret), "can_edit": can_edit,
         "can_decide": permissions.can_approve(request.user) and ret is not None and ret.state == WorkflowState.SUBMITTED
         and period.status == ReportingPeriod.Status.OPEN,
         "can_reopen": permissions.can_manage_periods(request.user) and ret is not None and ret.state == WorkflowState.APPROVED
@@ -217,6 +217,11 @@ def access_milestone_slot(user, period_id: int, milestone_id: int):
     return milestone, period, ret
 
 
+def _history(request, ret):
+    """The return's audit trail for its page: the latest changes, or all with ``?history=all``."""
+    return selectors.return_history(ret, show_all=request.GET.get("history") == "all") if ret else []
+
+
 def _milestone_context(request, milestone, period, ret, form, *, conflict=None):
     can_edit = (
         permissions.can_enter(request.user, milestone.owner) and period.status == ReportingPeriod.Status.OPEN
@@ -224,7 +229,7 @@ def _milestone_context(request, milestone, period, ret, form, *, conflict=None):
     )
     return {
         "milestone": milestone, "period": period, "ret": ret, "form": form, "errors": error_list(form),
-        "events": selectors.return_history(ret, show_all=request.GET.get("history") == "all") if ret else [], "can_edit": can_edit, "conflict": conflict,
+        "events": _history(request, ret), "can_edit": can_edit, "conflict": conflict,
         "can_decide": permissions.can_approve(request.user) and ret is not None and ret.state == WorkflowState.SUBMITTED
         and period.status == ReportingPeriod.Status.OPEN,
         "send_back_form": SendBackForm(initial={"version": ret.version}) if ret else None,
