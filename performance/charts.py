@@ -39,12 +39,24 @@ def _layout(title: str, *, height: int = 300, **extra) -> dict:
 
 
 def trend_chart(*, title: str, unit: str, points: list[dict]) -> str:
-    """County value by period with the target: points are {period, value, target}."""
+    """County value by period with the target: points are {period, value, target, complete}.
+    Incomplete figures (too few districts reported to judge them) are never on the line with the
+    complete ones, as if comparable: they are hollow markers of their own, named as such."""
     labels = [p["period"] for p in points]
+
+    def values(keep) -> list:
+        return [float(p["value"]) if p["value"] is not None and keep(p) else None for p in points]
+
     data = [{
-        "type": "scatter", "x": labels, "y": [float(p["value"]) if p["value"] is not None else None for p in points],
-        "name": "Kent", "mode": "lines+markers", "line": {"color": KENT_BLUE, "width": 3},
+        "type": "scatter", "x": labels, "y": values(lambda p: p.get("complete", True)),
+        "name": "Kent", "mode": "lines+markers", "line": {"color": KENT_BLUE, "width": 3}, "connectgaps": False,
     }]
+    if not all(p.get("complete", True) for p in points):
+        data.append({
+            "type": "scatter", "x": labels, "y": values(lambda p: not p.get("complete", True)),
+            "name": "Incomplete: part of Kent only, not comparable", "mode": "markers",
+            "marker": {"color": GREY, "size": 9, "symbol": "circle-open", "line": {"width": 2}},
+        })
     if any(p["target"] is not None for p in points):
         data.append({
             "type": "scatter", "x": labels, "y": [float(p["target"]) if p["target"] is not None else None for p in points],

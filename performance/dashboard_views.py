@@ -1,8 +1,8 @@
 """Dashboards: the Kent Forum, each Ambition Board, each Locality Board, each KPQ, and the
 Ambition Boards' six-monthly reports. They read only the summary tables, which hold approved
 figures alone, so anyone may read them without signing in (Annex 1: publish performance
-information openly). Adding a judgement and publishing a report need a board member or the
-Forum team."""
+information openly). Adding a judgement needs a board member or the Forum team; publishing an
+Ambition Board's report needs the Forum team or a member of that board."""
 from __future__ import annotations
 
 import csv
@@ -10,15 +10,16 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ambitions.models import KPQ, Ambition
 from kentforum.roles import Role, user_roles
 from localities.models import Locality
+from partnerships.models import Board
 
-from . import dashboards, services
+from . import dashboards, permissions, services
 from .imports import export_cell
 from .models import BoardReport, KPQJudgement
 
@@ -104,25 +105,58 @@ def _csv_response(rows, filename: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
 def board_report(request, number: int):
-    """Who may see it: board members and the Forum team (the draft report); publishing fixes a
-    snapshot that anyone may then read."""
+    """Who may see it: board members and the Forum team (the draft report, figures as they stand
+    now). Publishing is not done here: a POST is refused (405) and publishes nothing; the draft
+    links to the preview, where the Forum team and members of this board check and publish."""
     if not _can_judge(request.user):
         raise PermissionDenied("Draft board reports are for board members and the Forum team.")
-    get_object_or_404(Ambition, number=number)
-    if request.method == "POST":
-        try:
-            report = services.board_report_publish(user=request.user, number=number)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return redirect(request.path)
-        messages.success(request, "The report is published; its figures are fixed as at now.")
-        return redirect("dashboards:report", pk=report.pk)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    ambition = get_object_or_404(Ambition, number=number)
     content = dashboards.board_report_content(number)
     if request.GET.get("format") == "csv":
         return _csv_response(dashboards.board_report_rows(content), f"ambition-{number}-report-draft.csv")
-    return render(request, "dashboards/report.html", {"content": content, "draft": True, "number": number})
+    can_publish = permissions.can_publish_report(request.user, _ambition_board(ambition))
+    return render(request, "dashboards/report.html",
+                  {"content": content, "draft": True, "number": number, "can_publish": can_publish})
+
+
+def _ambition_board(ambition):
+    return Board.objects.filter(kind=Board.Kind.AMBITION, ambition=ambition).first()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def board_report_publish(request, number: int):
+    """Who may see it and publish: the Forum team and members of this Ambition Board.
+
+    GET shows exactly the content that would be frozen (through the report's own template) with
+    its fingerprint. POST publishes only if the fingerprint sent back is still that of the
+    content as it would be frozen now; if the figures changed in between, it shows the new
+    preview (409) and publishes nothing."""
+    ambition = get_object_or_404(Ambition, number=number)
+    if not permissions.can_publish_report(request.user, _ambition_board(ambition)):
+        raise PermissionDenied("Only the Forum team and members of this Ambition Board may publish its report.")
+    errors, status = [], 200
+    if request.method == "POST":
+        try:
+            report = services.board_report_publish(
+                user=request.user, number=number, fingerprint=request.POST.get("fingerprint", ""),
+            )
+        except ValidationError as error:
+            errors = [("", message) for message in error.messages]
+            status = 409 if getattr(error, "code", None) == "changed" else 400
+        else:
+            messages.success(request, "The report is published; its figures are fixed as at now.")
+            return redirect("dashboards:report", pk=report.pk)
+    content = dashboards.board_report_content(number)
+    if request.method == "GET" and request.GET.get("format") == "csv":
+        return _csv_response(dashboards.board_report_rows(content), f"ambition-{number}-report-preview.csv")
+    return render(request, "dashboards/report_publish.html", {
+        "content": content, "fingerprint": services.board_report_fingerprint(content), "number": number,
+        "draft": False, "errors": errors,
+    }, status=status)
 
 
 @require_GET

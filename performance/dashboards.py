@@ -17,7 +17,7 @@ from ambitions.models import KPQ, Ambition, DeliveryPlanAmbition
 from localities.models import Locality, LocalPriority
 from partnerships.models import Board, StrategicPartnership
 
-from . import charts, rules
+from . import charts, rules, selectors
 from .models import Indicator, IndicatorRollup, KPQJudgement, MilestoneReturn, MilestoneRollup, ReportingPeriod, Study
 
 DIRECTION_WORDS = {"improving": "improving", "worsening": "worsening", "no_change": "no significant change"}
@@ -32,11 +32,14 @@ def fmt(value, places: int = 1) -> str:
 
 @dataclass
 class IndicatorView:
-    """An indicator as a dashboard shows it: its latest available county figure, trend, and the
-    districts' figures in that period."""
+    """An indicator as a dashboard shows it: its headline county figure, which is the latest
+    *complete* one (the only kind that is judged: status, direction, exceptions, KPQ answers),
+    any newer figure that is incomplete (shown beside it, labelled, never judged), the trend, and
+    the districts' figures in the headline's period."""
 
     indicator: Indicator
     latest: IndicatorRollup | None = None
+    newer_incomplete: IndicatorRollup | None = None
     trend: list[IndicatorRollup] = field(default_factory=list)
     districts: list[IndicatorRollup] = field(default_factory=list)
 
@@ -57,7 +60,11 @@ class IndicatorView:
         return self.latest is not None and (self.latest.status == rules.RED or self.direction == "worsening")
 
     def trend_points(self) -> list[dict]:
-        return [{"period": r.period.label, "value": r.value, "target": r.target, "coverage": r.coverage_display} for r in self.trend]
+        return [
+            {"period": r.period.label, "value": r.value, "target": r.target, "coverage": r.coverage_display,
+             "complete": r.complete}
+            for r in self.trend
+        ]
 
     def trend_chart(self) -> str:
         return charts.trend_chart(
@@ -120,32 +127,40 @@ def narrative(views: list[IndicatorView]) -> str:
 TREND_LENGTH = 12  # periods of history in a trend chart and its table
 
 
+def _recent(queryset, history: int):
+    """The latest ``history`` rows of each indicator, oldest first (the page does not grow with
+    the years of history)."""
+    return (
+        queryset.annotate(recent=Window(RowNumber(), partition_by=[F("indicator_id")], order_by=F("period__start").desc()))
+        .filter(recent__lte=history).select_related("period", "locality").order_by("period__start")
+    )
+
+
 class Evidence:
-    """Loads, for a set of indicators, the county trend and the latest districts' figures, in
-    three queries."""
+    """Loads, for a set of indicators, the county trend, the latest complete county figure and
+    the districts' figures in its period, in four queries."""
 
     def __init__(self, indicators, *, history: int = TREND_LENGTH, districts: bool = True) -> None:
         """``history``: periods of the county trend to load (1 for the latest figure only);
-        ``districts``: whether to load the districts' latest figures too."""
+        ``districts``: whether to load the districts' figures too."""
         self.indicators = list(indicators)
         ids = [i.pk for i in self.indicators]
-        county_rows = (
-            IndicatorRollup.objects.filter(
-                indicator_id__in=ids, locality__kind=Locality.Kind.COUNTY, breakdown_key="", reporting__gt=0,
-            )
-            .annotate(recent=Window(RowNumber(), partition_by=[F("indicator_id")], order_by=F("period__start").desc()))
-            .filter(recent__lte=history)  # the page does not grow with the years of history
-            .select_related("period", "locality").order_by("period__start")
+        county = IndicatorRollup.objects.filter(
+            indicator_id__in=ids, locality__kind=Locality.Kind.COUNTY, breakdown_key="", reporting__gt=0, value__isnull=False,
         )
         trends: dict[int, list[IndicatorRollup]] = defaultdict(list)
-        for row in county_rows:
+        for row in _recent(county, history):
             trends[row.indicator_id].append(row)
+        headline = {row.indicator_id: row for row in _recent(county.filter(complete=True), 1)}
         self.views: dict[int, IndicatorView] = {}
         latest_periods = {}
         for indicator in self.indicators:
             trend = trends.get(indicator.pk, [])
-            latest = trend[-1] if trend else None
-            self.views[indicator.pk] = IndicatorView(indicator=indicator, latest=latest, trend=trend)
+            latest = headline.get(indicator.pk)
+            newest = trend[-1] if trend else None
+            newer = newest if newest and not newest.complete and (
+                latest is None or newest.period.start > latest.period.start) else None
+            self.views[indicator.pk] = IndicatorView(indicator=indicator, latest=latest, newer_incomplete=newer, trend=trend)
             if latest:
                 latest_periods[indicator.pk] = latest.period_id
         if not districts:
@@ -224,7 +239,7 @@ def milestone_summaries_by_ambition() -> tuple[ReportingPeriod | None, dict[int,
     grouped: dict[int, list] = defaultdict(list)
     for row in MilestoneRollup.objects.filter(period=period).select_related(
         "milestone__delivery_plan", "milestone__priority_area__action_plan__board__ambition", "milestone__owner"
-    ).prefetch_related("milestone__kpqs").order_by("milestone__due_date"):
+    ).prefetch_related("milestone__kpqs").order_by("milestone__due_date", "milestone__title", "milestone_id"):
         milestone = row.milestone
         numbers = set(plan_ambitions.get(milestone.delivery_plan_id, set()))
         if milestone.priority_area_id:
@@ -253,12 +268,16 @@ def forum_dashboard() -> dict:
         for kpq in ambition.kpqs.all():
             kpq_views = evidence.for_indicators([i for i in mine if any(k.pk == kpq.pk for k in i.kpqs.all())])
             kpqs.append({"kpq": kpq, "answer": derived_answer(kpq_views), "answer_label": ANSWER_LABELS[derived_answer(kpq_views)]})
-        status_counts = Counter(v.latest.status if v.latest else "no_data" for v in views)
+        status_counts = Counter(
+            v.latest.status if v.latest else (rules.INCOMPLETE if v.newer_incomplete else "no_data") for v in views
+        )
         columns.append({
             "ambition": ambition, "kpqs": kpqs,
             "status_counts": [(label, status_counts.get(key, 0)) for key, label in
                               ((rules.GREEN, "On target"), (rules.AMBER, "Within tolerance"), (rules.RED, "Off target"),
-                               (rules.NO_TARGET, "No target"), ("no_data", "No data yet"))],
+                               (rules.NO_TARGET, "No target"),
+                               (rules.INCOMPLETE, "Not judged: no complete county figure yet"),
+                               ("no_data", "No data yet"))],
             "milestones": milestones.get(ambition.number),
             "exceptions": [v for v in views if v.is_exception],
         })
@@ -285,20 +304,76 @@ def ambition_dashboard(number: int) -> dict:
         })
     links = list(DeliveryPlanAmbition.objects.filter(ambition=ambition).select_related("plan__owner").order_by("plan__order"))
     views = evidence.for_indicators(indicators)
-    missing = sorted({(v.indicator.code, name) for v in views if v.latest for name in v.latest.missing})
     return {
         "ambition": ambition, "board": board, "kpqs": kpqs, "milestones": summary, "milestone_period": period,
         "primary_plans": [link.plan for link in links if link.is_primary],
         "contributing_plans": [link.plan for link in links if not link.is_primary],
         "partnerships": list(StrategicPartnership.objects.filter(lead_board=board).prefetch_related("supported_boards")) if board else [],
         "exceptions": [v for v in views if v.is_exception],
-        "missing": missing,
+        "missing": selectors.overdue_returns(indicators=indicators),
     }
 
 
+def comparable_between_districts(indicator: Indicator) -> bool:
+    """Whether districts may be set side by side and ranked on this indicator: rates,
+    percentages, medians and the like may; counts and money totals (summed indicators) may not,
+    since they mostly measure how big a district is."""
+    return indicator.aggregation != Indicator.Aggregation.SUM
+
+
+@dataclass
+class DistrictCard:
+    """One indicator on a Locality Board's page: the district's own latest approved figure and,
+    in that same period, the other districts and Kent, compared and ranked only where that is
+    honest."""
+
+    view: IndicatorView
+    own: IndicatorRollup
+    rows: list[dict]
+    rank: int | None
+    of: int
+    not_ranked: str
+    county: IndicatorRollup | None
+    chart: str | None
+
+
+def _district_card(indicator: Indicator, locality: Locality, own: IndicatorRollup, peers: list[IndicatorRollup],
+                   all_districts: int) -> DistrictCard:
+    districts = [r for r in peers if r.locality.kind == Locality.Kind.DISTRICT]
+    county = next((r for r in peers if r.locality.kind == Locality.Kind.COUNTY and r.complete), None)
+    comparable = comparable_between_districts(indicator)
+    rows, rank, not_ranked = [], None, ""
+    if comparable:
+        rows = [
+            {"area": r.locality.name, "value": r.value, "lower": r.ci_lower, "upper": r.ci_upper,
+             "highlight": r.locality_id == locality.pk, "county": False}
+            for r in districts
+        ]
+        if county is not None:
+            rows.append({"area": "Kent (KCC area)", "value": county.value, "lower": county.ci_lower,
+                         "upper": county.ci_upper, "highlight": False, "county": True})
+        if indicator.polarity == Indicator.Polarity.NEUTRAL:
+            not_ranked = "Not ranked: neither higher nor lower is better."
+        elif len(districts) < all_districts:
+            not_ranked = f"Not ranked: {len(districts)} of {all_districts} districts have an approved figure for {own.period.label}."
+        else:
+            ranked = sorted(districts, key=lambda r: r.value, reverse=indicator.polarity == Indicator.Polarity.HIGHER)
+            rank = next(n for n, r in enumerate(ranked, start=1) if r.locality_id == locality.pk)
+    else:
+        not_ranked = "Not compared with other districts: a count mostly measures how big a district is."
+    return DistrictCard(
+        view=IndicatorView(indicator=indicator, latest=own), own=own, rows=sorted(rows, key=lambda r: r["value"]),
+        rank=rank, of=all_districts, not_ranked=not_ranked, county=county,
+        chart=charts.ranked_chart(
+            title=f"{indicator.name}, {own.period.label}", unit=indicator.get_unit_display(), rows=rows,
+        ) if rows else None,
+    )
+
+
 def locality_dashboard(gss_code: str) -> dict:
-    """A Locality Board: its weighted local priorities first, each indicator of the district
-    against the county and the other districts, and the district's missing returns."""
+    """A Locality Board: its weighted local priorities first; each indicator at the district's
+    own latest approved figure (not the open quarter), against the other districts and the
+    complete Kent figure of that same period; and the district's overdue returns."""
     locality = Locality.objects.get(gss_code=gss_code, kind=Locality.Kind.DISTRICT)
     board = Board.objects.filter(kind=Board.Kind.LOCALITY, locality=locality).first()
     county = Locality.objects.get(kind=Locality.Kind.COUNTY)
@@ -306,43 +381,33 @@ def locality_dashboard(gss_code: str) -> dict:
         LocalPriority.objects.filter(locality=locality).select_related("ambition")
         .prefetch_related("indicators").order_by("-weight", "title")
     )
-    indicators = list(_indicators().filter(reporting_level="district"))
-    evidence = Evidence(indicators, history=1)  # latest figures, no trend charts
-    cards = {}
-    for view in evidence.for_indicators(indicators):
-        own = next((r for r in view.districts if r.locality_id == locality.pk), None)
-        rows = [
-            {"area": r.locality.name, "value": r.value, "lower": r.ci_lower, "upper": r.ci_upper,
-             "highlight": r.locality_id == locality.pk, "county": False, "status": r.status, "direction": r.direction_year}
-            for r in view.districts if r.value is not None
-        ]
-        if view.latest is not None and view.latest.value is not None:
-            rows.append({"area": "Kent (KCC area)", "value": view.latest.value, "lower": view.latest.ci_lower,
-                         "upper": view.latest.ci_upper, "highlight": False, "county": True, "status": view.latest.status,
-                         "direction": view.latest.direction_year})
-        ranked = sorted([r for r in rows if not r["county"]], key=lambda r: r["value"],
-                        reverse=view.indicator.polarity == "higher_is_better")
-        rank = next((n for n, r in enumerate(ranked, start=1) if r["highlight"]), None)
-        cards[view.indicator.pk] = {
-            "view": view, "own": own, "rows": sorted(rows, key=lambda r: r["value"]), "rank": rank, "of": len(ranked),
-            "chart": charts.ranked_chart(
-                title=f"{view.indicator.name}, {view.latest.period.label if view.latest else ''}",
-                unit=view.indicator.get_unit_display(), rows=rows,
-            ) if rows else None,
-        }
+    indicators = {i.pk: i for i in _indicators().exclude(reporting_level=Indicator.ReportingLevel.COUNTY)}
+    own_rows = {
+        row.indicator_id: row for row in _recent(IndicatorRollup.objects.filter(
+            indicator_id__in=list(indicators), locality=locality, breakdown_key="", value__isnull=False,
+        ), 1)
+    }
+    peers: dict[int, list[IndicatorRollup]] = defaultdict(list)
+    for row in IndicatorRollup.objects.filter(
+        indicator_id__in=list(own_rows), period_id__in={r.period_id for r in own_rows.values()}, breakdown_key="",
+        value__isnull=False,
+    ).select_related("locality", "period").order_by("locality__name"):
+        if own_rows[row.indicator_id].period_id == row.period_id:
+            peers[row.indicator_id].append(row)
+    all_districts = Locality.objects.filter(kind=Locality.Kind.DISTRICT).count()
+    cards = {
+        pk: _district_card(indicators[pk], locality, own, peers[pk], all_districts)
+        for pk, own in sorted(own_rows.items(), key=lambda item: indicators[item[0]].code)
+    }
     prioritised, shown = [], set()
     for priority in priorities:
         prioritised.append({"priority": priority, "cards": [cards[i.pk] for i in priority.indicators.all() if i.pk in cards]})
         shown |= {i.pk for i in priority.indicators.all()}
     others = [card for pk, card in cards.items() if pk not in shown]
-    missing = sorted(
-        ((card["view"].indicator, card["view"].latest.period) for card in cards.values()
-         if card["view"].latest and locality.name in card["view"].latest.missing),
-        key=lambda pair: pair[0].code,
-    )
     return {
         "locality": locality, "board": board, "county": county, "priorities": prioritised, "others": others,
-        "missing": missing,
+        "no_figures": sorted((i for pk, i in indicators.items() if pk not in own_rows), key=lambda i: i.code),
+        "missing": selectors.overdue_returns(locality=locality),
     }
 
 
@@ -378,16 +443,7 @@ def board_report_content(number: int) -> dict:
         kpqs.append({
             "code": item["kpq"].code, "text": item["kpq"].text, "answer": item["answer_label"],
             "narrative": narrative(item["views"]),
-            "indicators": [
-                {
-                    "code": v.indicator.code, "name": v.indicator.name, "unit": v.indicator.get_unit_display(),
-                    "period": v.latest.period.label if v.latest else "", "value": str(v.latest.value) if v.latest and v.latest.value is not None else "",
-                    "target": str(v.latest.target) if v.latest and v.latest.target is not None else "",
-                    "status": v.status_label, "direction": DIRECTION_WORDS.get(v.direction, "not comparable"),
-                    "coverage": v.latest.coverage_display if v.latest else "",
-                }
-                for v in item["views"]
-            ],
+            "indicators": [_report_indicator(v) for v in item["views"]],
         })
     summary = data["milestones"]
     return {
@@ -404,14 +460,42 @@ def board_report_content(number: int) -> dict:
             {"name": v.indicator.name, "status": v.status_label, "direction": DIRECTION_WORDS.get(v.direction, "not comparable")}
             for v in data["exceptions"]
         ],
-        "missing": [{"indicator": code, "area": area} for code, area in data["missing"]],
+        "missing": [
+            {"organisation": organisation.name, "indicator": r.indicator.name, "area": r.locality.name,
+             "period": r.period.label, "state": r.state, "days_overdue": r.days_overdue}
+            for organisation, rows in data["missing"] for r in rows
+        ],
+    }
+
+
+def _report_indicator(view: IndicatorView) -> dict:
+    """An indicator in a board report: its latest complete figure, judged, and any newer figure
+    that is incomplete, stated with its coverage and not judged."""
+    latest, newer = view.latest, view.newer_incomplete
+    return {
+        "code": view.indicator.code, "name": view.indicator.name, "unit": view.indicator.get_unit_display(),
+        "period": latest.period.label if latest else "",
+        "value": str(latest.value) if latest and latest.value is not None else "",
+        "target": str(latest.target) if latest and latest.target is not None else "",
+        "status": view.status_label if latest else "No complete figure yet",
+        "direction": DIRECTION_WORDS.get(view.direction, "not comparable"),
+        "coverage": latest.coverage_display if latest else "", "complete": latest is not None,
+        "newer": {
+            "period": newer.period.label, "value": str(newer.value), "coverage": newer.coverage_display,
+            "missing": list(newer.missing), "status": rules.STATUS_LABELS[rules.INCOMPLETE],
+        } if newer else None,
     }
 
 
 def board_report_rows(content: dict) -> list[list[str]]:
     """The report's figures as CSV rows."""
-    rows = [["kpq", "indicator_code", "indicator", "period", "value", "target", "status", "direction", "coverage"]]
+    rows = [["kpq", "indicator_code", "indicator", "period", "value", "target", "status", "direction", "coverage", "complete"]]
     for kpq in content["kpqs"]:
         for i in kpq["indicators"]:
-            rows.append([kpq["code"], i["code"], i["name"], i["period"], i["value"], i["target"], i["status"], i["direction"], i["coverage"]])
+            rows.append([kpq["code"], i["code"], i["name"], i["period"], i["value"], i["target"], i["status"], i["direction"],
+                         i["coverage"], "yes" if i.get("complete", True) else "no"])
+            if i.get("newer"):
+                newer = i["newer"]
+                rows.append([kpq["code"], i["code"], i["name"], newer["period"], newer["value"], "", newer["status"],
+                             "not judged", newer["coverage"], "no"])
     return rows

@@ -117,7 +117,7 @@ class IndicatorRollupFilterSet(PeriodRangeMixin, BaseFilterSet):
 
     class Meta:
         model = IndicatorRollup
-        fields = ["indicator", "locality", "status", "breakdown_key"]
+        fields = ["indicator", "locality", "status", "breakdown_key", "complete"]
 
     def filter_board(self, queryset, name, value):
         return queryset.filter(Q(indicator__ambitions__board__slug=value) | Q(locality__board__slug=value)).distinct()

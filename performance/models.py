@@ -3,6 +3,7 @@ milestones, reporting periods on the UK financial year, indicator and milestone 
 with their workflow, and research and evaluation studies."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -83,6 +84,11 @@ class ReportingPeriod(TimeStampedModel):
     def __str__(self) -> str:
         return self.label
 
+    def past_grace(self, today) -> bool:
+        """Whether the deadline and grace days have passed on ``today``: the period then locks,
+        and its returns not yet submitted are overdue."""
+        return self.deadline is not None and today > self.deadline + timedelta(days=self.grace_days)
+
     def clean(self) -> None:
         if self.start and self.end and self.end < self.start:
             raise ValidationError({"end": "A period cannot end before it starts."})
@@ -116,10 +122,13 @@ class Indicator(TimeStampedModel):
         NEUTRAL = "neutral", "Neither (context)"
 
     class Aggregation(models.TextChoices):
-        SUM = "sum", "Sum of district values"
+        SUM = "sum", "Sum of district values (counts and money totals only)"
         RATIO = "ratio", "Ratio of summed numerators and denominators"
-        LATEST = "latest", "Latest value"
-        NONE = "none", "Not aggregable"
+        NONE = "none", "Not aggregable (medians, indices, scores, survey estimates)"
+
+    # Only counts and money totals add up across districts; a rate, percentage, index, score,
+    # median or per-head figure summed over districts means nothing.
+    SUMMABLE_UNITS = ("count", "currency_gbp")
 
     class Frequency(models.TextChoices):
         MONTHLY = "monthly", "Monthly"
@@ -133,6 +142,7 @@ class Indicator(TimeStampedModel):
     class ReportingLevel(models.TextChoices):
         DISTRICT = "district", "Each district returns a value"
         COUNTY = "county", "County figure only"
+        BOTH = "both", "Districts and county (the county figure is returned in its own right)"
 
     code = models.CharField(max_length=30, unique=True)
     name = models.CharField(max_length=250)
@@ -146,6 +156,11 @@ class Indicator(TimeStampedModel):
     year_basis = models.CharField(max_length=10, choices=YearBasis.choices, default=YearBasis.FINANCIAL)
     time_lag_months = models.PositiveSmallIntegerField(default=0, help_text="How long after a period ends its data arrive.")
     reporting_level = models.CharField(max_length=10, choices=ReportingLevel.choices, default=ReportingLevel.DISTRICT)
+    min_coverage = models.PositiveSmallIntegerField(
+        "minimum coverage", null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Rates and percentages only: how many districts must have reported before the county figure "
+        "is judged against target and over time. Empty: all of them.",
+    )
     source = models.CharField(max_length=300, blank=True)
     data_owner = models.ForeignKey(
         "partnerships.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="owned_indicators"
@@ -175,6 +190,18 @@ class Indicator(TimeStampedModel):
                 condition=models.Q(min_value__isnull=True) | models.Q(max_value__isnull=True) | models.Q(max_value__gte=models.F("min_value")),
                 name="indicator_range_ordered",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(aggregation="sum") | models.Q(unit__in=["count", "currency_gbp"]),
+                name="only_counts_and_money_are_summed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_coverage__isnull=True) | models.Q(aggregation="ratio"),
+                name="min_coverage_only_for_ratios",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reporting_level="both") | models.Q(aggregation="none"),
+                name="county_returned_in_own_right_is_not_aggregated",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -198,8 +225,20 @@ class Indicator(TimeStampedModel):
     def clean(self) -> None:
         if self.aggregation == self.Aggregation.RATIO and not (self.numerator_label and self.denominator_label):
             raise ValidationError("A rate or percentage names its numerator and denominator.")
-        if self.unit == self.Unit.PERCENTAGE and self.aggregation == self.Aggregation.SUM:
-            raise ValidationError({"aggregation": "Percentages are never added up across districts."})
+        if self.aggregation == self.Aggregation.SUM and self.unit not in self.SUMMABLE_UNITS:
+            raise ValidationError({"aggregation": (
+                f"Only counts and money totals are added up across districts; a {self.get_unit_display().lower()} "
+                "is combined as the ratio of summed numerators and denominators, or not at all."
+            )})
+        if self.min_coverage is not None and self.aggregation != self.Aggregation.RATIO:
+            raise ValidationError({"min_coverage": (
+                "Only a rate or percentage may be judged from part of the county; a sum needs every district."
+            )})
+        if self.reporting_level == self.ReportingLevel.BOTH and self.aggregation != self.Aggregation.NONE:
+            raise ValidationError({"aggregation": (
+                "A county figure returned in its own right is not also computed from the districts: "
+                "choose \"Not aggregable\"."
+            )})
         if self.min_value is not None and self.max_value is not None and self.max_value < self.min_value:
             raise ValidationError({"max_value": "The maximum is below the minimum."})
 
@@ -572,6 +611,10 @@ class IndicatorRollup(models.Model):
     reporting = models.PositiveSmallIntegerField(default=0, help_text="Areas whose approved return is included.")
     expected = models.PositiveSmallIntegerField(default=0, help_text="Areas that should report.")
     missing = models.JSONField(default=list, blank=True, help_text="Names of the areas with no approved return.")
+    complete = models.BooleanField(
+        default=False, help_text="Enough areas reported for the figure to be judged (rules.is_complete); when "
+        "false the figure has no status against target and no direction of travel.",
+    )
     target = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
     tolerance_percent = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     status = models.CharField(max_length=10, default="no_target")

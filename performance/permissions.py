@@ -114,3 +114,34 @@ def visible_returns(user, queryset):
     if Role.OFFICER in roles and (organisation := user_organisation(user)) is not None:
         condition |= Q(organisation=organisation)
     return queryset.filter(condition)
+
+
+def can_publish_report(user, board) -> bool:
+    """Who may preview and publish an Ambition Board's six-monthly report: the Forum team, and
+    board members who hold a current seat on that board (a BoardMembership of the board, not
+    ended and already started, whose Person is the user's). A board member of another board may
+    read the draft but not publish it."""
+    if isinstance(user, KeyActor) or not getattr(user, "is_authenticated", False):
+        return False
+    roles = user_roles(user)
+    if Role.FORUM_ADMIN in roles:
+        return True
+    person = getattr(user, "person", None)
+    if Role.BOARD_MEMBER not in roles or board is None or person is None:
+        return False
+    from django.utils import timezone
+
+    from partnerships.models import BoardMembership
+
+    today = timezone.localdate()
+    return (
+        BoardMembership.objects.filter(board=board, person=person)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .filter(Q(start_date__isnull=True) | Q(start_date__lte=today))
+        .exists()
+    )
+
+
+def check_can_publish_report(user, board) -> None:
+    if not can_publish_report(user, board):
+        raise PermissionDenied("Only the Forum team and members of this Ambition Board may publish its report.")

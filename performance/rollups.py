@@ -96,8 +96,9 @@ class Figure:
 
 def aggregate(indicator: Indicator, parts: list[dict], expected: list[Locality]) -> Figure:
     """The KCC area's figure from its districts' approved figures, by the indicator's own method:
-    a sum for counts; the ratio of summed numerators and denominators for rates and percentages
-    (never an average of percentages); the most recently approved value; or not aggregable."""
+    a sum for counts and money totals; the ratio of summed numerators and denominators for rates
+    and percentages (never an average of percentages); or not aggregable (a county figure of
+    such an indicator is returned in its own right: reporting level "both")."""
     names = {loc.pk: loc.name for loc in expected}
     reported = [p for p in parts if p["locality_id"] in names]
     missing = tuple(sorted(name for pk, name in names.items() if pk not in {p["locality_id"] for p in reported}))
@@ -114,10 +115,15 @@ def aggregate(indicator: Indicator, parts: list[dict], expected: list[Locality])
         if denominator:
             figure.numerator, figure.denominator = numerator, denominator
             figure.value = _d(numerator / denominator * indicator.multiplier)
-    elif method == Indicator.Aggregation.LATEST:
-        latest = max(reported, key=lambda p: (p["decided_at"] or timezone.now(), p["locality_id"]))
-        figure.value = latest["value"]
     return figure
+
+
+def is_complete(indicator: Indicator, figure: Figure) -> bool:
+    """Whether the figure exists and may be judged (rules.is_complete, by the indicator's own rule)."""
+    return figure.value is not None and rules.is_complete(
+        reporting=figure.reporting, expected=figure.expected, aggregation=indicator.aggregation,
+        min_coverage=indicator.min_coverage,
+    )
 
 
 def compute_slice(indicator: Indicator, period: ReportingPeriod) -> list[IndicatorRollup]:
@@ -126,7 +132,7 @@ def compute_slice(indicator: Indicator, period: ReportingPeriod) -> list[Indicat
     periods = [p for p in (period, previous, year_ago) if p is not None]
     county = Locality.objects.get(kind=Locality.Kind.COUNTY)
     districts = list(Locality.objects.filter(kind=Locality.Kind.DISTRICT).order_by("name"))
-    county_level = indicator.reporting_level == Indicator.ReportingLevel.COUNTY
+    level = indicator.reporting_level
     returns = (
         IndicatorReturn.objects.filter(indicator=indicator, period__in=periods, state=WorkflowState.APPROVED)
         .values("period_id", "locality_id", "breakdown_id", "breakdown__code", "breakdown__label",
@@ -140,28 +146,27 @@ def compute_slice(indicator: Indicator, period: ReportingPeriod) -> list[Indicat
             labels[key] = f"{row['breakdown__dimension__name']}: {row['breakdown__label']}"
         by_key[(row["period_id"], key)].append(row)
 
+    def own_figure(parts: list[dict], area: Locality) -> Figure:
+        own = next((p for p in parts if p["locality_id"] == area.pk), None)
+        return Figure(
+            value=own["value"] if own else None, numerator=own["numerator"] if own else None,
+            denominator=own["denominator"] if own else None, reporting=1 if own else 0, expected=1,
+            missing=() if own else (area.name,),
+        )
+
     def figures_for(period_id: int, key: str) -> dict[int, Figure]:
         parts = by_key.get((period_id, key), [])
         result: dict[int, Figure] = {}
-        if county_level:
-            own = next((p for p in parts if p["locality_id"] == county.pk), None)
-            result[county.pk] = Figure(
-                value=own["value"] if own else None, numerator=own["numerator"] if own else None,
-                denominator=own["denominator"] if own else None, reporting=1 if own else 0, expected=1,
-                missing=() if own else (county.name,),
-            )
-            return result
-        for district in districts:
-            own = next((p for p in parts if p["locality_id"] == district.pk), None)
-            result[district.pk] = Figure(
-                value=own["value"] if own else None, numerator=own["numerator"] if own else None,
-                denominator=own["denominator"] if own else None, reporting=1 if own else 0, expected=1,
-                missing=() if own else (district.name,),
-            )
-        result[county.pk] = aggregate(indicator, parts, districts)
+        if level != Indicator.ReportingLevel.COUNTY:
+            for district in districts:
+                result[district.pk] = own_figure(parts, district)
+        if level == Indicator.ReportingLevel.DISTRICT:
+            result[county.pk] = aggregate(indicator, parts, districts)
+        else:  # the county's figure is returned in its own right
+            result[county.pk] = own_figure(parts, county)
         return result
 
-    areas = [county] if county_level else [*districts, county]
+    areas = [county] if level == Indicator.ReportingLevel.COUNTY else [*districts, county]
     keys = sorted({key for (pid, key) in by_key if pid == period.pk} | {""})
     now = timezone.now()
     rows = []
@@ -177,16 +182,18 @@ def compute_slice(indicator: Indicator, period: ReportingPeriod) -> list[Indicat
             target = target_cache[area.pk] if not key else None
             ci = figure.ci(indicator)
             prev_figure, year_figure = before.get(area.pk), year.get(area.pk)
+            complete = is_complete(indicator, figure)
+            status = rules.rag_status(
+                value=figure.value, target=target.target if target else None,
+                tolerance_percent=target.tolerance_percent if target else None, polarity=indicator.polarity,
+            ) if complete else rules.INCOMPLETE
             rows.append(IndicatorRollup(
                 indicator=indicator, locality=area, period=period, breakdown_key=key, breakdown_label=labels.get(key, key),
                 value=_d(figure.value), numerator=_d(figure.numerator), denominator=_d(figure.denominator),
                 ci_lower=_d(ci[0]) if ci else None, ci_upper=_d(ci[1]) if ci else None,
-                reporting=figure.reporting, expected=figure.expected, missing=list(figure.missing),
+                reporting=figure.reporting, expected=figure.expected, missing=list(figure.missing), complete=complete,
                 target=target.target if target else None, tolerance_percent=target.tolerance_percent if target else None,
-                status=rules.rag_status(
-                    value=figure.value, target=target.target if target else None,
-                    tolerance_percent=target.tolerance_percent if target else None, polarity=indicator.polarity,
-                ),
+                status=status,
                 previous_value=_d(prev_figure.value) if prev_figure else None,
                 direction_previous=_direction(indicator, figure, prev_figure),
                 year_ago_value=_d(year_figure.value) if year_figure else None,
@@ -197,7 +204,9 @@ def compute_slice(indicator: Indicator, period: ReportingPeriod) -> list[Indicat
 
 
 def _direction(indicator: Indicator, current: Figure, earlier: Figure | None) -> str:
-    if earlier is None:
+    """Direction of travel, only between two figures that may both be judged: a county sum from
+    3 of 12 districts against one from 12 of 12 is not a fall."""
+    if earlier is None or not is_complete(indicator, current) or not is_complete(indicator, earlier):
         return "not_comparable"
     return rules.direction(
         current=current.value, previous=earlier.value, current_ci=current.ci(indicator), previous_ci=earlier.ci(indicator),
@@ -207,8 +216,8 @@ def _direction(indicator: Indicator, current: Figure, earlier: Figure | None) ->
 
 UPDATE_FIELDS = [
     "breakdown_label", "value", "numerator", "denominator", "ci_lower", "ci_upper", "reporting", "expected", "missing",
-    "target", "tolerance_percent", "status", "previous_value", "direction_previous", "year_ago_value", "direction_year",
-    "computed_at",
+    "complete", "target", "tolerance_percent", "status", "previous_value", "direction_previous", "year_ago_value",
+    "direction_year", "computed_at",
 ]
 
 

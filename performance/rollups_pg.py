@@ -16,7 +16,7 @@ from django.db import connection
 
 UPDATE_COLUMNS = [
     "breakdown_label", "value", "numerator", "denominator", "ci_lower", "ci_upper", "reporting", "expected", "missing",
-    "target", "tolerance_percent", "status", "previous_value", "direction_previous", "year_ago_value", "direction_year",
+    "complete", "target", "tolerance_percent", "status", "previous_value", "direction_previous", "year_ago_value", "direction_year",
 ]
 
 # Each step writes a temporary table and analyses it, so that the planner knows how many rows
@@ -38,8 +38,8 @@ STEPS = [
     """
     CREATE TEMPORARY TABLE kf_src ON COMMIT DROP AS
     SELECT r.indicator_id, r.period_id, coalesce(r.breakdown_id, 0) AS bkey, r.locality_id,
-           r.value, r.numerator, r.denominator, r.decided_at,
-           l.kind = 'district' AS from_district, i.reporting_level = 'county' AS county_level
+           r.value, r.numerator, r.denominator,
+           l.kind = 'district' AS from_district, i.reporting_level AS level
     FROM performance_indicatorreturn r
     JOIN (SELECT indicator_id, period_id FROM kf_sp
           UNION SELECT indicator_id, prev_id FROM kf_sp WHERE prev_id IS NOT NULL
@@ -49,9 +49,9 @@ STEPS = [
     JOIN localities_locality l ON l.id = r.locality_id
     WHERE r.state = 'approved'
     """,
-    # every area's figure with its confidence limits: each district's own (the county's own for
-    # county-level indicators), and the KCC area's aggregated from its districts by the
-    # indicator's own method
+    # every area's figure with its confidence limits: each district's own, the county's own
+    # where it is returned in its own right (reporting level county or both), and otherwise the
+    # KCC area's aggregated from its districts by the indicator's own method
     """
     CREATE TEMPORARY TABLE kf_fig ON COMMIT DROP AS
     WITH all_districts AS (
@@ -60,13 +60,12 @@ STEPS = [
     fig AS (
         SELECT indicator_id, period_id, bkey, locality_id, value, numerator, denominator,
                1 AS reporting, 1 AS expected, '[]'::jsonb AS missing
-        FROM kf_src WHERE from_district <> county_level
+        FROM kf_src WHERE level = 'both' OR (level = 'district') = from_district
         UNION ALL
         SELECT a.indicator_id, a.period_id, a.bkey, (SELECT id FROM localities_locality WHERE kind = 'county'),
                CASE WHEN a.reporting = 0 THEN NULL
                     WHEN i.aggregation = 'sum' THEN coalesce(a.sum_value, 0)
-                    WHEN i.aggregation = 'ratio' AND a.den <> 0 THEN round(a.num / a.den * kf_multiplier(i.unit), 4)
-                    WHEN i.aggregation = 'latest' THEN latest.value END,
+                    WHEN i.aggregation = 'ratio' AND a.den <> 0 THEN round(a.num / a.den * kf_multiplier(i.unit), 4) END,
                CASE WHEN a.reporting > 0 AND i.aggregation = 'ratio' AND a.den <> 0 THEN a.num END,
                CASE WHEN a.reporting > 0 AND i.aggregation = 'ratio' AND a.den <> 0 THEN a.den END,
                a.reporting, (SELECT n FROM all_districts),
@@ -81,17 +80,10 @@ STEPS = [
                    sum(numerator) FILTER (WHERE from_district AND numerator IS NOT NULL AND denominator <> 0) AS num,
                    sum(denominator) FILTER (WHERE from_district AND numerator IS NOT NULL AND denominator <> 0) AS den,
                    array_agg(locality_id) FILTER (WHERE from_district) AS reported
-            FROM kf_src WHERE NOT county_level
+            FROM kf_src WHERE level = 'district'
             GROUP BY indicator_id, period_id, bkey
         ) a
         JOIN performance_indicator i ON i.id = a.indicator_id
-        -- the most recently approved district value, for indicators aggregated that way
-        LEFT JOIN (
-            SELECT DISTINCT ON (s.indicator_id, s.period_id, s.bkey) s.indicator_id, s.period_id, s.bkey, s.value
-            FROM kf_src s JOIN performance_indicator li ON li.id = s.indicator_id AND li.aggregation = 'latest'
-            WHERE s.from_district AND NOT s.county_level
-            ORDER BY s.indicator_id, s.period_id, s.bkey, coalesce(s.decided_at, %(now)s) DESC, s.locality_id DESC
-        ) latest ON latest.indicator_id = a.indicator_id AND latest.period_id = a.period_id AND latest.bkey = a.bkey
     )
     SELECT f.*, kf_ci_lower(i.unit, i.aggregation, f.value, f.numerator, f.denominator) AS lo,
            kf_ci_upper(i.unit, i.aggregation, f.value, f.numerator, f.denominator) AS hi
@@ -111,7 +103,7 @@ STEPS = [
     ),
     areas AS (
         SELECT k.indicator_id, k.period_id, k.bkey, d.id AS locality_id, d.name, true AS is_district
-        FROM keys k JOIN performance_indicator i ON i.id = k.indicator_id AND i.reporting_level = 'district'
+        FROM keys k JOIN performance_indicator i ON i.id = k.indicator_id AND i.reporting_level <> 'county'
         CROSS JOIN districts d WHERE k.bkey = 0
         UNION ALL
         SELECT f.indicator_id, f.period_id, f.bkey, f.locality_id, d.name, true
@@ -142,16 +134,22 @@ ROWS_SQL = """
            round(cur.value, 4) AS value, round(cur.numerator, 4) AS numerator, round(cur.denominator, 4) AS denominator,
            round(cur.lo::numeric, 4) AS ci_lower, round(cur.hi::numeric, 4) AS ci_upper,
            coalesce(cur.reporting, 0) AS reporting,
-           coalesce(cur.expected, CASE WHEN a.is_district OR i.reporting_level = 'county' THEN 1
+           coalesce(cur.expected, CASE WHEN a.is_district OR i.reporting_level <> 'district' THEN 1
                                        ELSE (SELECT n FROM all_districts) END) AS expected,
-           coalesce(cur.missing, CASE WHEN a.is_district OR i.reporting_level = 'county' THEN jsonb_build_array(a.name)
+           coalesce(cur.missing, CASE WHEN a.is_district OR i.reporting_level <> 'district' THEN jsonb_build_array(a.name)
                                       ELSE (SELECT names FROM all_districts) END) AS missing,
+           j.complete,
            t.target, t.tolerance_percent,
-           kf_rag(cur.value, t.target, t.tolerance_percent, i.polarity) AS status,
+           CASE WHEN j.complete THEN kf_rag(cur.value, t.target, t.tolerance_percent, i.polarity)
+                ELSE 'incomplete' END AS status,
            round(prev.value, 4) AS previous_value,
-           kf_direction(i.polarity, cur.value, prev.value, cur.lo, cur.hi, prev.lo, prev.hi) AS direction_previous,
+           CASE WHEN j.complete AND j.prev_complete
+                THEN kf_direction(i.polarity, cur.value, prev.value, cur.lo, cur.hi, prev.lo, prev.hi)
+                ELSE 'not_comparable' END AS direction_previous,
            round(yr.value, 4) AS year_ago_value,
-           kf_direction(i.polarity, cur.value, yr.value, cur.lo, cur.hi, yr.lo, yr.hi) AS direction_year
+           CASE WHEN j.complete AND j.year_complete
+                THEN kf_direction(i.polarity, cur.value, yr.value, cur.lo, cur.hi, yr.lo, yr.hi)
+                ELSE 'not_comparable' END AS direction_year
     FROM kf_areas a
     JOIN performance_indicator i ON i.id = a.indicator_id
     LEFT JOIN kf_fig cur ON cur.indicator_id = a.indicator_id AND cur.period_id = a.period_id
@@ -171,6 +169,15 @@ ROWS_SQL = """
                CASE WHEN own.id IS NOT NULL THEN own.tolerance_percent ELSE general.tolerance_percent END
                    AS tolerance_percent
     ) t
+    -- which of the three figures may be judged (rules.is_complete; a missing figure may not)
+    CROSS JOIN LATERAL (
+        SELECT cur.value IS NOT NULL AND kf_complete(cur.reporting, cur.expected, i.aggregation, i.min_coverage)
+                   AS complete,
+               prev.value IS NOT NULL AND kf_complete(prev.reporting, prev.expected, i.aggregation, i.min_coverage)
+                   AS prev_complete,
+               yr.value IS NOT NULL AND kf_complete(yr.reporting, yr.expected, i.aggregation, i.min_coverage)
+                   AS year_complete
+    ) j
 """
 
 STEPS.append("CREATE TEMPORARY TABLE kf_rows ON COMMIT DROP AS " + ROWS_SQL)

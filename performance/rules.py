@@ -7,7 +7,11 @@ import statistics
 from decimal import Decimal
 
 GREEN, AMBER, RED, NO_TARGET = "green", "amber", "red", "no_target"
-STATUS_LABELS = {GREEN: "On target", AMBER: "Within tolerance", RED: "Off target", NO_TARGET: "No target"}
+INCOMPLETE = "incomplete"  # too few areas reported for the figure to be judged at all
+STATUS_LABELS = {
+    GREEN: "On target", AMBER: "Within tolerance", RED: "Off target", NO_TARGET: "No target",
+    INCOMPLETE: "Not judged: incomplete",
+}
 
 OUTLIER_SD = Decimal(3)
 OUTLIER_CHANGE_PERCENT = Decimal(50)
@@ -29,6 +33,27 @@ def rag_status(*, value: Decimal | None, target: Decimal | None, tolerance_perce
 
 def is_off_target(**kwargs) -> bool:
     return rag_status(**kwargs) in (AMBER, RED)
+
+
+# --- Completeness: which figures may be judged at all ---------------------------------------------
+
+def required_coverage(*, expected: int, aggregation: str, min_coverage: int | None) -> int:
+    """How many of the ``expected`` areas must have reported before a figure may be judged. A
+    sum needs every area (a county count from 3 of 12 districts is a quarter of the county, not
+    a low figure); a rate or percentage (the ratio of summed numerators and denominators) may be
+    judged from part of the county when the indicator says so (``min_coverage`` districts),
+    never from fewer than one area; everything else needs every area."""
+    if aggregation == "ratio" and min_coverage:
+        return max(1, min(expected, min_coverage))
+    return expected
+
+
+def is_complete(*, reporting: int, expected: int, aggregation: str, min_coverage: int | None) -> bool:
+    """Whether a figure built from ``reporting`` of ``expected`` areas may be judged (status
+    against target, direction of travel, rank, KPQ answers). SQL twin: ``kf_complete``."""
+    if expected <= 0 or reporting <= 0:
+        return False
+    return reporting >= required_coverage(expected=expected, aggregation=aggregation, min_coverage=min_coverage)
 
 
 def outlier_warning(value: Decimal | None, history: list[Decimal], *, unit_label: str = "") -> str | None:

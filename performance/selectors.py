@@ -3,6 +3,7 @@ history. Each starts from the user's scope (``permissions.visible_returns``) and
 related rows in bulk, so a page costs a fixed number of queries."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from kentforum.roles import GROUP_NAMES, Role, user_organisation
+from partnerships.models import PartnerAPIKey
 
 from . import permissions
 from .models import (
@@ -183,13 +185,49 @@ class ReturnHistory:
         return iter(self.events)
 
 
+# A partner key's write records no person: ``services._record`` ends the event's note with
+# "(via API key '<name>' (<prefix>))" (``permissions.KeyActor.__str__``). Until an event names
+# its key in a field of its own, the history finds the key again by that prefix.
+KEY_MARK = re.compile(r"\s*\(via API key '(?P<name>.*)' \((?P<prefix>[^()\s]+)\)\)\Z", re.S)
+
+
+@dataclass(frozen=True)
+class KeyWriter:
+    """The partner API key that made a change: its name and its partner organisation's name
+    (empty if the key has since been deleted)."""
+
+    name: str
+    partner: str = ""
+
+
+def _attribute_writers(events: list) -> list:
+    """Give each event ``by_key`` (a ``KeyWriter`` for a partner key's write, else None) and
+    ``comment`` (its note without the key's mark), in at most one query for all the keys."""
+    marks = {}
+    for event in events:
+        event.by_key, event.comment = None, event.note
+        if event.actor_id is None and (match := KEY_MARK.search(event.note)):
+            marks[event.pk] = match
+    if marks:
+        partners = dict(
+            PartnerAPIKey.objects.filter(prefix__in={m["prefix"] for m in marks.values()})
+            .values_list("prefix", "partner__name")
+        )
+        for event in events:
+            if match := marks.get(event.pk):
+                event.by_key = KeyWriter(name=match["name"], partner=partners.get(match["prefix"], ""))
+                event.comment = event.note[: match.start()]
+    return events
+
+
 def return_history(ret, *, show_all: bool = False) -> ReturnHistory:
+    """A return's changes for its page; each says who made it (``_attribute_writers``)."""
     events = ret.events.select_related("actor")
     total = events.count()
     if show_all or total <= HISTORY_SHOWN:
-        return ReturnHistory(events=list(events.order_by("at", "id")), total=total)
+        return ReturnHistory(events=_attribute_writers(list(events.order_by("at", "id"))), total=total)
     latest = list(events.order_by("-at", "-id")[:HISTORY_SHOWN])
-    return ReturnHistory(events=latest[::-1], total=total)
+    return ReturnHistory(events=_attribute_writers(latest[::-1]), total=total)
 
 
 def approval_queue(user) -> list[tuple[object, list]]:
@@ -230,6 +268,65 @@ def outstanding_by_organisation(period: ReportingPeriod):
     ).select_related("person"):
         officers[user.person.organisation_id].append(user)
     return [(organisations[pk], counts.get(pk, 0), officers.get(pk, [])) for pk in sorted(organisations)]
+
+
+@dataclass
+class OverdueReturn:
+    """A return past its deadline and grace days that has not been submitted."""
+
+    indicator: object
+    locality: object
+    period: ReportingPeriod
+    state: str  # "not started", "draft" or "returned"
+    days_overdue: int
+
+
+def latest_overdue_periods(today=None) -> list[ReportingPeriod]:
+    """Of each kind of period, the latest one whose deadline and grace days have passed."""
+    today = today or timezone.localdate()
+    latest: dict[str, ReportingPeriod] = {}
+    for period in ReportingPeriod.objects.filter(deadline__isnull=False, deadline__lt=today).order_by("start"):
+        if period.past_grace(today):
+            latest[period.kind] = period
+    return sorted(latest.values(), key=lambda p: (p.start, p.kind))
+
+
+def overdue_returns(*, indicators=None, locality=None, today=None) -> list[tuple[object, list[OverdueReturn]]]:
+    """Missing returns, as the dashboards list them: only those overdue (the latest period of
+    their kind whose deadline and grace days have passed) and not submitted or approved, grouped
+    by the organisation that owes them and ordered by indicator name. Returns still in time, or
+    already submitted, are not missing."""
+    today = today or timezone.localdate()
+    periods = latest_overdue_periods(today)
+    if not periods:
+        return []
+    assignments = IndicatorAssignment.objects.select_related("organisation", "indicator", "locality").filter(
+        indicator__is_active=True,
+    )
+    if indicators is not None:
+        assignments = assignments.filter(indicator__in=indicators)
+    if locality is not None:
+        assignments = assignments.filter(locality=locality)
+    states = {
+        (i, a, p): state for i, a, p, state in IndicatorReturn.objects.filter(
+            period__in=periods, breakdown__isnull=True, indicator__in=assignments.values("indicator_id"),
+        ).values_list("indicator_id", "locality_id", "period_id", "state")
+    }
+    grouped: dict[object, list[OverdueReturn]] = defaultdict(list)
+    for a in assignments:
+        for period in period_for_indicator(a.indicator, periods):
+            state = states.get((a.indicator_id, a.locality_id, period.pk))
+            if state in DONE_STATES:
+                continue
+            grouped[a.organisation].append(OverdueReturn(
+                indicator=a.indicator, locality=a.locality, period=period,
+                state={None: "not started", WorkflowState.DRAFT: "draft", WorkflowState.RETURNED: "returned"}[state],
+                days_overdue=(today - period.deadline).days,
+            ))
+    return [
+        (organisation, sorted(rows, key=lambda r: (r.indicator.name, r.locality.name, r.period.start)))
+        for organisation, rows in sorted(grouped.items(), key=lambda item: item[0].name)
+    ]
 
 
 def periods_for_admin():

@@ -138,7 +138,7 @@ def period_lock_overdue(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     locked = 0
     for period in ReportingPeriod.objects.filter(status=ReportingPeriod.Status.OPEN, deadline__isnull=False):
-        if today > period.deadline + timedelta(days=period.grace_days):
+        if period.past_grace(today):
             with transaction.atomic():
                 if ReportingPeriod.objects.filter(pk=period.pk, status=ReportingPeriod.Status.OPEN).update(
                     status=ReportingPeriod.Status.LOCKED, updated_at=timezone.now()
@@ -690,10 +690,12 @@ def reminders_send(*, today: date | None = None) -> int:
 # --- Board members' judgements and board reports ---------------------------------------------
 
 def check_can_judge(user) -> None:
+    """Board members (of any board) and the Forum team may add a KPQ judgement. Publishing a
+    board's report is narrower: see ``permissions.check_can_publish_report``."""
     from kentforum.roles import Role, user_roles
 
     if not {Role.BOARD_MEMBER, Role.FORUM_ADMIN} & user_roles(user):
-        raise PermissionDenied("Only board members and the Forum team may add a judgement or publish a report.")
+        raise PermissionDenied("Only board members and the Forum team may add a judgement.")
 
 
 @transaction.atomic
@@ -713,25 +715,52 @@ def kpq_judgement_add(*, user, kpq, period, answer: str, rationale: str, derived
     )
 
 
+def board_report_fingerprint(content: dict) -> str:
+    """The fingerprint of a board report's content: the SHA-256 of its canonical JSON (keys
+    sorted, no spaces). The preview shows it and the publisher sends it back, so that what is
+    frozen is exactly what they checked."""
+    import hashlib
+    import json
+
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 @transaction.atomic
-def board_report_publish(*, user, number: int):
+def board_report_publish(*, user, number: int, fingerprint: str):
     """Fix an Ambition Board's progress report as at now. The figures are copied in, so later
     changes to returns or rollups do not alter a report already sent. The report's period is
-    the latest one any of its indicators has figures for. Raises ValidationError when there
+    the latest one any of its indicators has figures for.
+
+    Only the Forum team and members of that board may publish (PermissionDenied otherwise).
+    ``fingerprint`` is that of the content the publisher checked (``board_report_fingerprint``
+    of the preview); if the figures have changed since, nothing is published and
+    ValidationError(code="changed") is raised. ValidationError(code="no_figures") when there
     are no figures to report yet."""
+    import json
+
+    from partnerships.models import Board
+
     from . import dashboards
     from .models import BoardReport
 
-    check_can_judge(user)
+    board = Board.objects.filter(kind=Board.Kind.AMBITION, ambition__number=number).first()
+    permissions.check_can_publish_report(user, board)  # before any work, whatever door calls
     dashboard = dashboards.ambition_dashboard(number)
     latest = [v.latest.period for item in dashboard["kpqs"] for v in item["views"] if v.latest]
-    if not latest or dashboard["board"] is None:
-        raise ValidationError("There are no figures to report yet.")
-    board = dashboard["board"]
+    if not latest or board is None:
+        raise ValidationError("There are no figures to report yet.", code="no_figures")
+    content = dashboards.board_report_content(number)
+    if board_report_fingerprint(content) != fingerprint:
+        raise ValidationError("The figures changed since you opened the preview; check them again.", code="changed")
+    previous = BoardReport.objects.select_for_update().filter(board=board).order_by("-as_at", "-pk").first()
+    if previous is not None and board_report_fingerprint(previous.content) == fingerprint:
+        return previous  # a second press of the button, or a retry: the same figures are already published
     return BoardReport.objects.create(
         board=board, period=max(latest, key=lambda p: p.start), as_at=timezone.now(),
         title=f"{board.name}: progress report as at {timezone.localdate():%d %B %Y}",
-        content=dashboards.board_report_content(number), published_by=user,
+        # Stored as its canonical JSON reads back, so the stored report has the same fingerprint.
+        content=json.loads(json.dumps(content)), published_by=user,
     )
 
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from ambitions.models import KPQ, ActionPlan, Ambition, DeliveryPlan, ForwardPlanItem, PriorityArea
 from localities.models import Locality, LocalPriority
-from partnerships.models import Board, Organisation
+from partnerships.models import Board, BoardMembership, Organisation
 from partnerships.services import person_user_ensure
 from performance import periods, rollups, services
 from performance.models import (
@@ -315,8 +315,7 @@ class DemoLoader:
 
     def load_assignments(self, indicators) -> None:
         for indicator, _ in indicators:
-            areas = [self.county] if indicator.reporting_level == Indicator.ReportingLevel.COUNTY else self.districts
-            for locality in areas:
+            for locality in self.areas_for(indicator):
                 organisation = self.who_returns(indicator, locality)
                 current = IndicatorAssignment.objects.filter(indicator=indicator, locality=locality).first()
                 if current and current.organisation_id == organisation.pk:
@@ -324,6 +323,12 @@ class DemoLoader:
                     continue
                 services.assignment_ensure(organisation=organisation, indicator=indicator, locality=locality)
                 self.up.report.count("indicator assignments", "created" if current is None else "updated")
+
+    def areas_for(self, indicator: Indicator) -> list[Locality]:
+        """The areas an indicator is returned for: each district, the county, or both."""
+        districts = [] if indicator.reporting_level == Indicator.ReportingLevel.COUNTY else self.districts
+        county = [] if indicator.reporting_level == Indicator.ReportingLevel.DISTRICT else [self.county]
+        return [*districts, *county]
 
     def load_returns(self, indicators) -> None:
         for period in sorted({p for i, _ in indicators for p in self.reporting_periods(i)}, key=lambda p: (p.start, p.kind)):
@@ -336,8 +341,7 @@ class DemoLoader:
             for indicator, spec in indicators:
                 if period not in self.reporting_periods(indicator):
                     continue
-                areas = [self.county] if indicator.reporting_level == Indicator.ReportingLevel.COUNTY else self.districts
-                for locality in areas:
+                for locality in self.areas_for(indicator):
                     self.enter_return(indicator, spec, locality, period)
             self.enter_milestone_returns(period)
             if period != self.open_quarter:
@@ -496,6 +500,12 @@ class DemoLoader:
                 roles=item["roles"], job_title=item["job_title"], password=password,
             )
             self.up.report.count("users", "created" if created else "unchanged")
+            for board_name in item.get("boards", []):
+                self.up.upsert(
+                    BoardMembership, {"board": Board.objects.get(name=board_name), "person": user.person, "end_date": None},
+                    {"organisation": user.person.organisation, "role": BoardMembership.Role.MEMBER,
+                     "category": BoardMembership.Category.CO_OPTED, "is_core": False, "note": "demo user"},
+                )
             if "officer" in item["roles"]:
                 self.users.setdefault(user.person.organisation_id, user)
             if "approver" in item["roles"]:

@@ -150,7 +150,8 @@ class IndicatorRollupSerializer(serializers.ModelSerializer):
         model = IndicatorRollup
         fields = [
             "id", "indicator", "locality", "period", "breakdown_key", "breakdown_label", "value", "numerator", "denominator",
-            "ci_lower", "ci_upper", "reporting", "expected", "coverage", "missing", "target", "tolerance_percent", "status",
+            "ci_lower", "ci_upper", "reporting", "expected", "coverage", "missing", "complete", "target", "tolerance_percent",
+            "status",
             "previous_value", "direction_previous", "year_ago_value", "direction_year", "computed_at",
         ]
 

@@ -48,7 +48,7 @@ from ambitions.models import KPQ, ActionPlan, Ambition, DeliveryPlan, ForwardPla
 from kentforum.roles import Role
 from localities.models import LocalPriority
 from partnerships.models import Board, Organisation, PartnerAPIKey
-from performance import imports, rollups, services
+from performance import dashboards, imports, rollups, services
 from performance.models import (
     BoardReport,
     IndicatorAssignment,
@@ -192,10 +192,17 @@ EXPECTED: dict[str, dict] = {
         "GET": every(200),
         "POST": signed_in(board_member=400, forum_admin=400),
     },
-    # The draft board report: board members and the Forum team; posting publishes it.
+    # The draft board report: board members and the Forum team read it; posting publishes
+    # nothing (405: publishing goes through the preview).
     r"^dashboards/ambitions/<int:number>/report/$": {
         "GET": signed_in(board_member=200, forum_admin=200),
-        "POST": signed_in(board_member=302, forum_admin=302),
+        "POST": signed_in(board_member=405, forum_admin=405),
+    },
+    # Publishing it: the Forum team and members of that board (this board member has no seat on
+    # it). A POST with no fingerprint of the checked figures is a conflict: nothing is published.
+    r"^dashboards/ambitions/<int:number>/report/publish/$": {
+        "GET": signed_in(forum_admin=200),
+        "POST": signed_in(forum_admin=409),
     },
     # Signing in and out (a signed-in user is sent on from the sign-in page).
     r"^accounts/login/$": {"GET": every(302, anon=200), "POST": every(302, anon=200)},
@@ -422,11 +429,23 @@ def build_world():
     )
     services.indicator_return_submit(ret=pub, expected_version=pub.version, user=users["officer_a"])
     services.return_approve(ret=pub, expected_version=pub.version, user=users["approver"])
+    # The other districts' approved figures, so that Kent's figure is complete and can be judged
+    # and reported (a county count from one district is not).
+    from localities.models import Locality
+
+    IndicatorReturn.objects.bulk_create([
+        IndicatorReturn(indicator=published, locality=other, period=period, organisation=Organisation.objects.get(locality=other),
+                        value=Decimal(40), state="approved", decided_at=pub.decided_at)
+        for other in Locality.objects.filter(kind="district").exclude(pk=district().pk)
+    ])
     rollups.rollup_slice(published.pk, period.pk)
     rollups.rollup_milestones(period.pk)
     services.kpq_judgement_add(user=users["board_member"], kpq=kpq, period=period, answer="improving",
                                rationale="The published figure is on target.", derived_answer="not_enough_data")
-    report = services.board_report_publish(user=users["forum_admin"], number=1)
+    report = services.board_report_publish(
+        user=users["forum_admin"], number=1,
+        fingerprint=services.board_report_fingerprint(dashboards.board_report_content(1)),
+    )
 
     # One object of every other kind the admin and the API show.
     board = Board.objects.get(kind="ambition", ambition=ambition)

@@ -54,7 +54,8 @@ def test_every_page_a_forum_admin_reaches_has_the_csp_and_no_inline_script(clien
     seed(approver, 2, 12)
     admin = make_user("csp.admin", "Kent County Council", Role.FORUM_ADMIN)
     client.force_login(admin)
-    client.post("/dashboards/ambitions/2/report/")  # a published board report to crawl too
+    preview = client.get("/dashboards/ambitions/2/report/publish/")  # a published board report to crawl too
+    assert client.post("/dashboards/ambitions/2/report/publish/", {"fingerprint": preview.context["fingerprint"]}).status_code == 302
     start = ["/", "/dashboards/", "/dashboards/ambitions/2/", "/dashboards/kpqs/A2-KPQ3/",
              "/dashboards/localities/E07000105/", "/periods/", "/indicators/",
              "/api/docs/", "/admin/"]

@@ -105,7 +105,7 @@ def test_unapproved_figures_never_appear(client, approver):
 
 @pytest.mark.parametrize("name,args", DASHBOARDS)
 def test_a_dashboard_issues_a_fixed_number_of_queries(client, approver, name, args):
-    seed(approver, 2, 4, prefix="S")
+    seed(approver, 2, 12, prefix="S")  # complete figures at both sizes, so the same queries run
     with CaptureQueriesContext(connection) as small:
         client.get(reverse(name, args=args))
     seed(approver, 6, 12, prefix="L")
@@ -143,7 +143,8 @@ def test_a_published_board_report_does_not_change_later(client, approver):
     assert client.get(reverse("dashboards:board-report", args=[2])).status_code == 302
     client.force_login(admin)
     assert client.get(reverse("dashboards:board-report", args=[2])).status_code == 200
-    response = client.post(reverse("dashboards:board-report", args=[2]))
+    preview = client.get(reverse("dashboards:board-report-publish", args=[2]))
+    response = client.post(reverse("dashboards:board-report-publish", args=[2]), {"fingerprint": preview.context["fingerprint"]})
     report = BoardReport.objects.get()
     assert response["Location"] == reverse("dashboards:report", args=[report.pk])
     before = client.get(reverse("dashboards:report", args=[report.pk]), {"format": "csv"}).content
@@ -173,17 +174,21 @@ def test_chart_data_cannot_break_out_of_its_script_element(client, approver):
 
 def test_officers_and_visitors_cannot_see_or_publish_a_draft_board_report(client, approver):
     seed(approver, 1, 3)
-    url = reverse("dashboards:board-report", args=[2])
-    assert client.get(url).status_code == 302 and client.post(url).status_code == 302
+    for url in (reverse("dashboards:board-report", args=[2]), reverse("dashboards:board-report-publish", args=[2])):
+        assert client.get(url).status_code == 302 and client.post(url).status_code == 302
     client.force_login(make_user("dash.officer3", "Thanet District Council", Role.OFFICER))
-    assert client.get(url).status_code == 403 and client.post(url).status_code == 403
+    for url in (reverse("dashboards:board-report", args=[2]), reverse("dashboards:board-report-publish", args=[2])):
+        assert client.get(url).status_code == 403 and client.post(url).status_code == 403
     assert not BoardReport.objects.exists()
 
 
 def test_publishing_with_no_figures_says_so_and_saves_nothing(client):
     client.force_login(make_user("dash.admin2", "Kent County Council", Role.FORUM_ADMIN))
-    response = client.post(reverse("dashboards:board-report", args=[3]), follow=True)
-    assert "There are no figures to report yet." in response.content.decode()
+    url = reverse("dashboards:board-report-publish", args=[3])
+    response = client.post(url, {"fingerprint": client.get(url).context["fingerprint"]})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "There are no figures to report yet." in html and "There is a problem" in html
     assert not BoardReport.objects.exists()
 
 
@@ -262,3 +267,140 @@ def test_charts_keep_their_labels_inside_the_chart():
     ))
     assert "<br>" in ranked["layout"]["title"]["text"] and ranked["layout"]["yaxis"]["automargin"]
     assert all(len(line) <= charts.TITLE_WIDTH for line in ranked["layout"]["title"]["text"].split("<br>"))
+
+
+# --- Honest figures: judged only when complete, compared only where fair ------------------------
+
+def approve_figures(approver, indicator, period, areas, value_of):
+    from partnerships.models import Organisation
+
+    for n, area in enumerate(areas):
+        organisation = Organisation.objects.get(locality=area)
+        services.assignment_ensure(organisation=organisation, indicator=indicator, locality=area)
+        ret = services.indicator_return_save(indicator=indicator, locality=area, period=period, organisation=organisation,
+                                             figures=IndicatorFigures(commentary="ok", **value_of(n)))
+        services.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
+        services.return_approve(ret=ret, expected_version=ret.version, user=approver)
+
+
+def part_of_the_county(approver, polarity="lower_is_better"):
+    """A count with 12/12 districts in one quarter and 3/12 in the next, far below the target."""
+    kpq = KPQ.objects.get(ambition__number=2, number=3)
+    indicator = IndicatorFactory(code="JSA-LIKE", name="Claimants like JSA", polarity=polarity)
+    indicator.kpqs.add(kpq)
+    indicator.ambitions.add(kpq.ambition)
+    q3, q4 = open_quarter(2012, 3), open_quarter(2012, 4)
+    for period in (q3, q4):
+        IndicatorTarget.objects.create(indicator=indicator, period=period, target=Decimal(20000), tolerance_percent=Decimal(5))
+    areas = list(Locality.objects.filter(kind="district").order_by("name"))
+    with rollups.deferred() as pending:
+        approve_figures(approver, indicator, q3, areas, lambda n: {"value": Decimal(2100 + n)})
+        approve_figures(approver, indicator, q4, areas[:3], lambda n: {"value": Decimal(2000 + n)})
+        pending.clear()
+    rollups.rebuild_all()
+    return indicator, q3, q4
+
+
+@pytest.mark.parametrize("polarity", ["lower_is_better", "higher_is_better"])
+def test_the_headline_is_the_latest_complete_figure_and_a_newer_incomplete_one_is_not_judged(client, approver, polarity):
+    from performance import dashboards
+
+    indicator, q3, q4 = part_of_the_county(approver, polarity)
+    view = dashboards.Evidence([indicator]).views[indicator.pk]
+    assert (view.latest.period, view.latest.complete, view.latest.value) == (q3, True, Decimal(25266))
+    assert view.latest.status in ("green", "amber", "red")
+    assert (view.newer_incomplete.period, view.newer_incomplete.value, view.newer_incomplete.status) == (q4, Decimal(6003), "incomplete")
+    html = client.get(reverse("dashboards:ambition", args=[2])).content.decode()
+    assert "Latest complete figure: <strong>2012/13 Q3</strong>" in html
+    assert "Newer, incomplete: <strong>2012/13 Q4</strong>" in html and "from 3/12 districts" in html
+    assert "Not judged: incomplete" in html
+    assert "(incomplete, not judged)" in html, "the trend table marks the incomplete period"
+    # the chart draws the incomplete figure apart from the line of complete ones
+    import json
+    import re
+
+    charts = [json.loads(m) for m in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', html, re.S)]
+    chart = next(c for c in charts if "Claimants like JSA" in c["layout"]["title"]["text"])
+    line, apart = chart["data"][0], chart["data"][1]
+    assert line["y"][-1] is None and apart["y"][-1] == 6003 and "Incomplete" in apart["name"]
+
+
+def test_an_incomplete_figure_is_in_no_exception_list_answer_or_report(client, approver):
+    from performance import dashboards
+
+    indicator, q3, q4 = part_of_the_county(approver)
+    content = dashboards.board_report_content(2)
+    row = next(i for k in content["kpqs"] for i in k["indicators"] if i["code"] == indicator.code)
+    assert (row["period"], row["complete"]) == ("2012/13 Q3", True)
+    assert row["newer"]["period"] == "2012/13 Q4" and row["newer"]["status"] == "Not judged: incomplete"
+    csv_rows = dashboards.board_report_rows(content)
+    newer = next(r for r in csv_rows if r[1] == indicator.code and r[3] == "2012/13 Q4")
+    assert newer[6:] == ["Not judged: incomplete", "not judged", "3/12 districts", "no"]
+    # with only the incomplete quarter there is nothing to judge anywhere
+    from performance.models import IndicatorRollup
+
+    IndicatorRollup.objects.filter(indicator=indicator, period=q3).delete()
+    view = dashboards.Evidence([indicator]).views[indicator.pk]
+    assert view.latest is None and not view.is_exception and view.direction == "not_comparable"
+    assert dashboards.derived_answer([view]) == "not_enough_data"
+    forum = dashboards.forum_dashboard()
+    column = next(c for c in forum["columns"] if c["ambition"].number == 2)
+    assert indicator.pk not in [v.indicator.pk for v in column["exceptions"]]
+    assert dict(column["status_counts"])["Not judged: no complete county figure yet"] >= 1
+
+
+def test_districts_are_ranked_on_rates_only_when_all_have_reported(client, approver):
+    from performance import dashboards
+
+    areas = list(Locality.objects.filter(kind="district").order_by("name"))
+    rate, count = PercentageIndicatorFactory(code="RATE"), IndicatorFactory(code="COUNT")
+    for indicator in (rate, count):
+        indicator.ambitions.add(KPQ.objects.get(ambition__number=2, number=3).ambition)
+    q1, q2 = open_quarter(2012, 1), open_quarter(2012, 2)
+    with rollups.deferred() as pending:
+        approve_figures(approver, rate, q1, areas, lambda n: {"numerator": Decimal(10 + n), "denominator": Decimal(100)})
+        approve_figures(approver, count, q1, areas, lambda n: {"value": Decimal(10 + n)})
+        # in q2 only Ashford and two others report the rate: Ashford's latest is q2, unranked, no Kent
+        approve_figures(approver, rate, q2, areas[:3], lambda n: {"numerator": Decimal(20 + n), "denominator": Decimal(100)})
+        pending.clear()
+    rollups.rebuild_all()
+    ashford = dashboards.locality_dashboard("E07000105")
+    cards = {c.view.indicator.code: c for c in ashford["others"]}
+    assert cards["RATE"].own.period == q2 and cards["RATE"].rank is None and cards["RATE"].county is None
+    assert "3 of 12 districts" in cards["RATE"].not_ranked
+    assert cards["COUNT"].rank is None and cards["COUNT"].chart is None and "count" in cards["COUNT"].not_ranked
+    # Tunbridge Wells did not report the rate in q2: its latest is q1, where all twelve did
+    wells = dashboards.locality_dashboard("E07000116")
+    card = {c.view.indicator.code: c for c in wells["others"]}["RATE"]
+    assert card.own.period == q1 and (card.rank, card.of) == (12 if rate.polarity == "lower_is_better" else 1, 12)
+    assert card.county is not None and card.county.complete
+    html = client.get(reverse("dashboards:locality", args=["E07000105"])).content.decode()
+    assert "Not ranked: 3 of 12 districts have an approved figure for 2012/13 Q2." in html
+    assert "a count mostly measures how big a district is" in html
+
+
+def test_missing_returns_are_only_the_overdue_and_unsubmitted(client, approver):
+    from partnerships.models import Organisation
+    from performance import selectors
+
+    indicator = IndicatorFactory(code="DUE", name="Measure due")
+    areas = list(Locality.objects.filter(kind="district").order_by("name"))[:3]
+    past, current = open_quarter(2012, 1), open_quarter(2012, 2)
+    past.deadline, past.grace_days = datetime.date(2012, 7, 31), 5
+    past.save()
+    current.deadline = datetime.date.today() + datetime.timedelta(days=10)
+    current.save()
+    for area in areas:
+        services.assignment_ensure(organisation=Organisation.objects.get(locality=area), indicator=indicator, locality=area)
+    approve_figures(approver, indicator, past, areas[:1], lambda n: {"value": Decimal(5)})  # submitted and approved
+    draft = services.indicator_return_save(indicator=indicator, locality=areas[1], period=past,
+                                           organisation=Organisation.objects.get(locality=areas[1]),
+                                           figures=IndicatorFigures(value=Decimal(4)))
+    missing = selectors.overdue_returns(indicators=[indicator])
+    listed = [(organisation.name, r.locality.name, r.period.label, r.state) for organisation, rows in missing for r in rows]
+    assert listed == [
+        (draft.organisation.name, areas[1].name, "2012/13 Q1", "draft"),
+        (Organisation.objects.get(locality=areas[2]).name, areas[2].name, "2012/13 Q1", "not started"),
+    ], "the approved return and the current quarter's (still in time) are not missing"
+    html = client.get(reverse("dashboards:locality", args=[areas[2].gss_code])).content.decode()
+    assert "Measure due, " + areas[2].name + ", 2012/13 Q1: not started" in html

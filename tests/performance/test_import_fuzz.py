@@ -682,7 +682,7 @@ def test_every_csv_export_neutralises_formulas_and_keeps_negative_numbers(client
     """The officers' template, the approved-values export and an API list as CSV, each over an
     indicator named like a formula, a formula commentary and a negative approved value."""
     signed = IndicatorFactory(code="T-NEG", name="=HYPERLINK(\"http://evil.example\")", polarity=Indicator.Polarity.HIGHER,
-                              unit=Indicator.Unit.SCORE, aggregation=Indicator.Aggregation.LATEST)
+                              unit=Indicator.Unit.SCORE, aggregation=Indicator.Aggregation.NONE)
     services.assignment_ensure(organisation=council(), locality=district(), indicator=signed)
     ret = services.indicator_return_save(indicator=signed, locality=district(), period=period, organisation=council(), user=officer,
                                          figures=services.IndicatorFigures(value=Decimal("-12.5"), commentary="+cmd|' /C calc'!A0"))

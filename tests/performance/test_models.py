@@ -74,7 +74,7 @@ def test_a_rate_names_numerator_and_denominator():
 
 def test_percentages_are_never_summed():
     indicator = PercentageIndicatorFactory.build(aggregation="sum", code="TEST-PCT")
-    with pytest.raises(ValidationError, match="never added up"):
+    with pytest.raises(ValidationError, match="Only counts and money totals are added up"):
         indicator.full_clean()
 
 

@@ -1,5 +1,5 @@
 """The set-based rollup on PostgreSQL (performance/rollups_pg.py and the SQL functions of
-migration 0004) against the Python reference (rules.py, rollups.compute_slice): the same rules
+migrations 0004 and 0005) against the Python reference (rules.py, rollups.compute_slice): the same rules
 on a grid of inputs, and the same summary rows for every slice of a generated data set."""
 import datetime
 import random
@@ -45,7 +45,7 @@ def close(a, b) -> bool:
 
 
 @settings(max_examples=300, deadline=None)
-@given(unit=st.sampled_from(UNITS), aggregation=st.sampled_from(["sum", "ratio", "latest"]),
+@given(unit=st.sampled_from(UNITS), aggregation=st.sampled_from(["sum", "ratio", "none"]),
        value=numbers, numerator=numbers, denominator=numbers)
 def test_confidence_limits_agree(unit, aggregation, value, numerator, denominator):
     if unit == "percentage" and numerator is not None and denominator and numerator > denominator:
@@ -69,6 +69,14 @@ def test_status_agrees(value, target, tolerance, polarity):
     assert sql("kf_rag(%s, %s, %s, %s)", value, target, tolerance, polarity)[0] == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(reporting=st.integers(0, 14), expected=st.integers(0, 13), aggregation=st.sampled_from(["sum", "ratio", "none"]),
+       min_coverage=st.one_of(st.none(), st.integers(1, 14)))
+def test_completeness_agrees(reporting, expected, aggregation, min_coverage):
+    wanted = rules.is_complete(reporting=reporting, expected=expected, aggregation=aggregation, min_coverage=min_coverage)
+    assert sql("kf_complete(%s, %s, %s, %s)", reporting, expected, aggregation, min_coverage)[0] is wanted
+
+
 @settings(max_examples=400, deadline=None)
 @given(current=numbers, previous=numbers, polarity=st.sampled_from(POLARITIES), with_ci=st.booleans(),
        spread=st.floats(0, 50))
@@ -84,7 +92,7 @@ def test_direction_agrees(current, previous, polarity, with_ci, spread):
 
 COLUMNS = [
     "breakdown_label", "value", "numerator", "denominator", "ci_lower", "ci_upper", "reporting", "expected", "missing",
-    "target", "tolerance_percent", "status", "previous_value", "direction_previous", "year_ago_value", "direction_year",
+    "complete", "target", "tolerance_percent", "status", "previous_value", "direction_previous", "year_ago_value", "direction_year",
 ]
 
 
@@ -108,18 +116,20 @@ def generated_data(seed: int):
     county = Locality.objects.get(kind="county")
     kcc = Organisation.objects.get(short_name="KCC")
     indicators = []
-    for unit, aggregation, level in [
-        ("count", "sum", "district"), ("percentage", "ratio", "district"), ("rate_per_100000", "ratio", "district"),
-        ("score", "latest", "district"), ("score", "none", "district"), ("count", "sum", "county"),
-        ("percentage", "ratio", "county"),
+    for unit, aggregation, level, min_coverage in [
+        ("count", "sum", "district", None), ("percentage", "ratio", "district", None),
+        ("percentage", "ratio", "district", 9), ("rate_per_100000", "ratio", "district", None),
+        ("currency_gbp", "sum", "district", None), ("score", "none", "both", None), ("score", "none", "district", None),
+        ("count", "sum", "county", None), ("percentage", "ratio", "county", None),
     ]:
         indicators.append(IndicatorFactory(
             unit=unit, aggregation=aggregation, reporting_level=level, polarity=rng.choice(POLARITIES),
             numerator_label="n" if aggregation == "ratio" else "", denominator_label="d" if aggregation == "ratio" else "",
+            min_coverage=min_coverage,
         ))
     returns = []
     for indicator in indicators:
-        areas = [county] if indicator.reporting_level == "county" else districts
+        areas = {"county": [county], "district": districts, "both": [*districts, county]}[indicator.reporting_level]
         for period in quarters:
             if rng.random() < 0.5:
                 IndicatorTarget.objects.create(indicator=indicator, period=period, target=Decimal(rng.randint(1, 900)),
@@ -162,6 +172,8 @@ def test_every_slice_is_the_same_rows_as_the_python_reference(seed):
             IndicatorRollup.objects.bulk_create(rollups.compute_slice(indicator, period))
     from_python = snapshot([i.pk for i in indicators])
     assert len(from_sql) > 500
+    complete = [row[COLUMNS.index("complete")] for key, row in from_sql.items() if key[1] == Locality.objects.get(kind="county").pk]
+    assert True in complete and False in complete, "the data have county figures that may and may not be judged"
     assert from_sql.keys() == from_python.keys()
     differing = {key: (from_sql[key], from_python[key]) for key in from_sql if from_sql[key] != from_python[key]}
     assert not differing, list(differing.items())[:3]

@@ -6,7 +6,7 @@ import pytest
 
 from localities.models import Locality
 from performance import rollups, rules, services
-from performance.models import IndicatorRollup, IndicatorTarget, MilestoneRollup
+from performance.models import IndicatorReturn, IndicatorRollup, IndicatorTarget, MilestoneRollup
 from performance.services import IndicatorFigures
 from tests.factories import IndicatorFactory, PercentageIndicatorFactory, open_quarter
 from tests.performance.conftest import make_user
@@ -96,7 +96,7 @@ def test_status_against_target_and_tolerance_both_polarities(polarity, value, st
 
 
 def test_rollup_status_uses_the_target(approver, django_capture_on_commit_callbacks):
-    indicator, period = PercentageIndicatorFactory(), open_quarter(2012, 1)
+    indicator, period = PercentageIndicatorFactory(min_coverage=1), open_quarter(2012, 1)  # judged from one district
     IndicatorTarget.objects.create(indicator=indicator, period=period, target=Decimal(40), tolerance_percent=Decimal(5))
     with django_capture_on_commit_callbacks(execute=True):
         approve(indicator, districts()[0], period, IndicatorFigures(numerator=Decimal(30), denominator=Decimal(100)), approver)
@@ -184,3 +184,112 @@ def test_milestones_roll_up_with_overdue_and_slipped(approver, django_capture_on
         services.return_approve(ret=ret, expected_version=ret.version, user=approver)
     row = MilestoneRollup.objects.get(milestone=due, period=period)
     assert (row.status, row.overdue, row.slipped) == ("at_risk", True, True)
+
+
+# --- Completeness: a figure from part of the county is not judged ---------------------------------
+
+def approve_all(indicator, period, value_of, approver, areas=None):
+    for n, locality in enumerate(areas if areas is not None else districts(), start=1):
+        approve(indicator, locality, period, value_of(n), approver)
+
+
+@pytest.mark.parametrize("polarity", ["higher_is_better", "lower_is_better"])
+def test_a_county_sum_from_part_of_the_county_gets_no_status_and_no_direction(approver, polarity, django_capture_on_commit_callbacks):
+    """The demo's Jobseeker's Allowance: 26,073 from 12/12 districts, then 6,541 from 3/12, once
+    shown as "On target, improving". A count from 3 districts is a quarter of the county, not a fall."""
+    indicator = IndicatorFactory(polarity=polarity)
+    q1, q2, q3 = open_quarter(2012, 1), open_quarter(2012, 2), open_quarter(2012, 3)
+    for period in (q1, q2, q3):
+        IndicatorTarget.objects.create(indicator=indicator, period=period, target=Decimal(1000), tolerance_percent=Decimal(5))
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_all(indicator, q1, lambda n: IndicatorFigures(value=Decimal(100)), approver)
+        approve_all(indicator, q2, lambda n: IndicatorFigures(value=Decimal(30)), approver, areas=districts()[:3])
+        approve_all(indicator, q3, lambda n: IndicatorFigures(value=Decimal(150)), approver)
+    complete = county_row(indicator, q1)
+    assert complete.complete and complete.value == 1200 and complete.status in ("green", "red")
+    partial = county_row(indicator, q2)
+    assert partial.value == 90 and partial.coverage_display == "3/12 districts"
+    assert (partial.complete, partial.status) == (False, "incomplete")
+    assert (partial.direction_previous, partial.direction_year) == ("not_comparable", "not_comparable")
+    after = county_row(indicator, q3)
+    assert after.complete and after.status != "incomplete"
+    assert after.direction_previous == "not_comparable", "never compared with an incomplete figure"
+    # each district's own figure is complete and judged as ever
+    own = IndicatorRollup.objects.get(indicator=indicator, period=q2, locality=districts()[0], breakdown_key="")
+    assert own.complete and own.reporting == own.expected == 1
+
+
+def test_a_rate_is_judged_from_part_of_the_county_only_above_its_minimum_coverage(approver, django_capture_on_commit_callbacks):
+    strict, lenient = PercentageIndicatorFactory(), PercentageIndicatorFactory(min_coverage=9)
+    q1, q2 = open_quarter(2012, 1), open_quarter(2012, 2)
+    for indicator in (strict, lenient):
+        IndicatorTarget.objects.create(indicator=indicator, period=q2, target=Decimal(10), tolerance_percent=Decimal(5))
+    figures = lambda n: IndicatorFigures(numerator=Decimal(n), denominator=Decimal(100))  # noqa: E731
+    with django_capture_on_commit_callbacks(execute=True):
+        for indicator in (strict, lenient):
+            approve_all(indicator, q1, figures, approver)
+            approve_all(indicator, q2, figures, approver, areas=districts()[:9])
+    assert (county_row(strict, q2).complete, county_row(strict, q2).status) == (False, "incomplete")
+    judged = county_row(lenient, q2)
+    assert judged.complete and judged.status == "red" and judged.direction_previous != "not_comparable"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.return_reopen(
+            ret=IndicatorReturn.objects.get(indicator=lenient, period=q2, locality=districts()[8], breakdown__isnull=True),
+            reason="Wrong denominator", expected_version=3, user=make_user("cov.admin", "Kent County Council", "forum_admin"),
+        )
+    assert (county_row(lenient, q2).reporting, county_row(lenient, q2).complete) == (8, False), "8 is below the minimum of 9"
+
+
+def test_a_county_figure_returned_in_its_own_right(approver, django_capture_on_commit_callbacks):
+    """Medians and survey estimates are published for the county as well as each district: the
+    county's figure is a return of its own, never computed from the districts."""
+    indicator = IndicatorFactory(aggregation="none", unit="currency_gbp", reporting_level="both")
+    period = open_quarter(2012, 1)
+    from partnerships.models import Organisation
+
+    kcc = Organisation.objects.get(short_name="KCC")
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_all(indicator, period, lambda n: IndicatorFigures(value=Decimal(400 + n)), approver, areas=districts()[:2])
+        services.assignment_ensure(organisation=kcc, indicator=indicator, locality=county())
+        ret = services.indicator_return_save(indicator=indicator, locality=county(), period=period, organisation=kcc,
+                                             figures=IndicatorFigures(value=Decimal(523), commentary="ASHE, published"))
+        services.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
+        services.return_approve(ret=ret, expected_version=ret.version, user=approver)
+    row = county_row(indicator, period)
+    assert (row.value, row.reporting, row.expected, row.complete) == (Decimal(523), 1, 1, True)
+    assert IndicatorRollup.objects.filter(indicator=indicator, period=period, locality__kind="district").count() == 12
+
+
+@pytest.mark.parametrize("unit", ["percentage", "rate_per_1000", "rate_per_100000", "score", "index", "ratio", "days"])
+def test_only_counts_and_money_totals_may_be_summed(unit):
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    indicator = IndicatorFactory.build(unit=unit, aggregation="sum")
+    with pytest.raises(ValidationError, match="Only counts and money totals"):
+        indicator.clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IndicatorFactory(unit=unit, aggregation="sum")
+
+
+def test_minimum_coverage_and_own_county_figures_are_checked():
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(ValidationError, match="a sum needs every district"):
+        IndicatorFactory.build(aggregation="sum", unit="count", min_coverage=6).clean()
+    with pytest.raises(ValidationError, match="not also computed"):
+        IndicatorFactory.build(aggregation="sum", unit="count", reporting_level="both").clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IndicatorFactory(aggregation="sum", unit="count", min_coverage=6)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IndicatorFactory(aggregation="sum", unit="count", reporting_level="both")
+
+
+@pytest.mark.parametrize("reporting,expected,aggregation,min_coverage,complete", [
+    (12, 12, "sum", None, True), (11, 12, "sum", None, False), (0, 12, "sum", None, False),
+    (11, 12, "ratio", None, False), (9, 12, "ratio", 9, True), (8, 12, "ratio", 9, False), (1, 1, "ratio", 9, True),
+    (12, 12, "none", None, True), (1, 1, "sum", None, True), (0, 1, "sum", None, False), (0, 0, "sum", None, False),
+])
+def test_the_completeness_rule(reporting, expected, aggregation, min_coverage, complete):
+    assert rules.is_complete(reporting=reporting, expected=expected, aggregation=aggregation, min_coverage=min_coverage) is complete
