@@ -1,6 +1,6 @@
 import django_filters
 
-from kentforum.filtersets import BaseFilterSet
+from kentforum.filtersets import BaseFilterSet, WholeNumberFilter
 
 from .models import KPQ, Ambition, DeliveryPlan
 
@@ -15,7 +15,7 @@ class AmbitionFilterSet(BaseFilterSet):
 
 class KPQFilterSet(BaseFilterSet):
     search_fields = ("text",)
-    ambition = django_filters.NumberFilter(field_name="ambition__number")
+    ambition = WholeNumberFilter(field_name="ambition__number")
 
     class Meta:
         model = KPQ
@@ -24,8 +24,8 @@ class KPQFilterSet(BaseFilterSet):
 
 class DeliveryPlanFilterSet(BaseFilterSet):
     search_fields = ("name", "title", "owner_name")
-    ambition = django_filters.NumberFilter(field_name="ambition_links__ambition__number", distinct=True)
-    primary_ambition = django_filters.NumberFilter(method="filter_primary")
+    ambition = WholeNumberFilter(field_name="ambition_links__ambition__number", distinct=True)
+    primary_ambition = WholeNumberFilter(method="filter_primary")
     board = django_filters.CharFilter(field_name="ambition_links__ambition__board__slug", distinct=True,
                                       label="Ambition Board (slug)")
 

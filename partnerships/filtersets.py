@@ -1,6 +1,6 @@
 import django_filters
 
-from kentforum.filtersets import BaseFilterSet
+from kentforum.filtersets import BaseFilterSet, WholeNumberFilter
 
 from .models import Board, BoardMembership, OfficerGroup, Organisation, Person, StrategicPartnership
 
@@ -15,7 +15,7 @@ class OrganisationFilterSet(BaseFilterSet):
 
 class PersonFilterSet(BaseFilterSet):
     search_fields = ("name", "job_title")
-    organisation = django_filters.NumberFilter()
+    organisation = WholeNumberFilter()
 
     class Meta:
         model = Person
@@ -24,7 +24,7 @@ class PersonFilterSet(BaseFilterSet):
 
 class BoardFilterSet(BaseFilterSet):
     search_fields = ("name",)
-    ambition = django_filters.NumberFilter(field_name="ambition__number")
+    ambition = WholeNumberFilter(field_name="ambition__number")
     locality = django_filters.CharFilter(field_name="locality__gss_code", label="Locality (GSS code)")
 
     class Meta:
@@ -35,7 +35,7 @@ class BoardFilterSet(BaseFilterSet):
 class BoardMembershipFilterSet(BaseFilterSet):
     search_fields = ("person__name", "board__name")
     board = django_filters.CharFilter(field_name="board__slug")
-    ambition = django_filters.NumberFilter(field_name="board__ambition__number")
+    ambition = WholeNumberFilter(field_name="board__ambition__number")
 
     class Meta:
         model = BoardMembership
@@ -45,7 +45,7 @@ class BoardMembershipFilterSet(BaseFilterSet):
 class StrategicPartnershipFilterSet(BaseFilterSet):
     search_fields = ("name",)
     board = django_filters.CharFilter(field_name="lead_board__slug", label="Lead board (slug)")
-    ambition = django_filters.NumberFilter(field_name="lead_board__ambition__number", label="Lead board's ambition")
+    ambition = WholeNumberFilter(field_name="lead_board__ambition__number", label="Lead board's ambition")
 
     class Meta:
         model = StrategicPartnership
@@ -54,7 +54,7 @@ class StrategicPartnershipFilterSet(BaseFilterSet):
 
 class OfficerGroupFilterSet(BaseFilterSet):
     search_fields = ("name", "chair", "comment")
-    ambition = django_filters.NumberFilter(field_name="board__ambition__number")
+    ambition = WholeNumberFilter(field_name="board__ambition__number")
     locality = django_filters.CharFilter(field_name="locality__gss_code")
 
     class Meta:

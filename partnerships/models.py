@@ -312,6 +312,8 @@ class OfficerGroup(TimeStampedModel):
 
 from rest_framework_api_key.models import AbstractAPIKey  # noqa: E402
 
+from kentforum.rates import validate_rate  # noqa: E402
+
 
 class PartnerAPIKey(AbstractAPIKey):
     """A partner system's key to the REST API, stored hashed (only its prefix is readable).
@@ -327,7 +329,11 @@ class PartnerAPIKey(AbstractAPIKey):
     organisations = models.ManyToManyField(
         Organisation, blank=True, related_name="submit_keys", help_text="For a submit key: whose returns it may submit."
     )
-    rate = models.CharField(max_length=20, blank=True, help_text="Requests allowed, e.g. 120/min; empty for the default.")
+    rate = models.CharField(
+        max_length=20, blank=True, validators=[validate_rate],
+        help_text="Requests allowed, e.g. 120/min or 5000/day (periods: s, sec, second, m, min, minute, h, hour, d, day); "
+                  "empty for the default.",
+    )
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(AbstractAPIKey.Meta):

@@ -2,7 +2,7 @@
 import django_filters
 from django.db.models import Q
 
-from kentforum.filtersets import BaseFilterSet, UTCDateTimeFilter
+from kentforum.filtersets import BaseFilterSet, UTCDateTimeFilter, WholeNumberFilter
 
 from .models import Indicator, IndicatorReturn, IndicatorRollup, Milestone, MilestoneReturn, ReportingPeriod, Study
 
@@ -29,7 +29,7 @@ class PeriodRangeMixin(django_filters.FilterSet):
 
 class IndicatorFilterSet(BaseFilterSet):
     search_fields = ("code", "name", "definition")
-    ambition = django_filters.NumberFilter(field_name="ambitions__number", distinct=True)
+    ambition = WholeNumberFilter(field_name="ambitions__number", distinct=True)
     kpq = django_filters.CharFilter(method="filter_kpq", label="KPQ code, e.g. A2-KPQ4")
     board = django_filters.CharFilter(field_name="ambitions__board__slug", distinct=True, label="Ambition Board (slug)")
     code = django_filters.CharFilter()
@@ -58,7 +58,7 @@ class IndicatorReturnFilterSet(PeriodRangeMixin, BaseFilterSet):
     search_fields = ("indicator__code", "indicator__name", "commentary")
     indicator = django_filters.CharFilter(field_name="indicator__code", label="Indicator code")
     locality = django_filters.CharFilter(field_name="locality__gss_code", label="Area (GSS code)")
-    ambition = django_filters.NumberFilter(field_name="indicator__ambitions__number", distinct=True)
+    ambition = WholeNumberFilter(field_name="indicator__ambitions__number", distinct=True)
     board = django_filters.CharFilter(method="filter_board", label="Board (slug): its ambition or its district")
     delivery_plan = django_filters.CharFilter(method="filter_plan", label="Delivery plan (slug): its ambitions' indicators")
     state = django_filters.ChoiceFilter(choices=IndicatorReturn._meta.get_field("state").choices)
@@ -87,8 +87,8 @@ class IndicatorReturnFilterSet(PeriodRangeMixin, BaseFilterSet):
 class MilestoneFilterSet(BaseFilterSet):
     search_fields = ("title", "description")
     delivery_plan = django_filters.CharFilter(field_name="delivery_plan__slug")
-    ambition = django_filters.NumberFilter(field_name="delivery_plan__ambitions__number", distinct=True)
-    owner = django_filters.NumberFilter(field_name="owner_id")
+    ambition = WholeNumberFilter(field_name="delivery_plan__ambitions__number", distinct=True)
+    owner = WholeNumberFilter(field_name="owner_id")
 
     class Meta:
         model = Milestone
@@ -98,7 +98,7 @@ class MilestoneFilterSet(BaseFilterSet):
 class MilestoneReturnFilterSet(PeriodRangeMixin, BaseFilterSet):
     search_fields = ("milestone__title", "commentary")
     delivery_plan = django_filters.CharFilter(field_name="milestone__delivery_plan__slug")
-    ambition = django_filters.NumberFilter(field_name="milestone__delivery_plan__ambitions__number", distinct=True)
+    ambition = WholeNumberFilter(field_name="milestone__delivery_plan__ambitions__number", distinct=True)
     state = django_filters.ChoiceFilter(choices=MilestoneReturn._meta.get_field("state").choices)
     updated_since = UTCDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
@@ -111,7 +111,7 @@ class IndicatorRollupFilterSet(PeriodRangeMixin, BaseFilterSet):
     search_fields = ("indicator__code", "indicator__name")
     indicator = django_filters.CharFilter(field_name="indicator__code")
     locality = django_filters.CharFilter(field_name="locality__gss_code", label="Area (GSS code)")
-    ambition = django_filters.NumberFilter(field_name="indicator__ambitions__number", distinct=True)
+    ambition = WholeNumberFilter(field_name="indicator__ambitions__number", distinct=True)
     board = django_filters.CharFilter(method="filter_board", label="Board (slug)")
     updated_since = UTCDateTimeFilter(field_name="computed_at", lookup_expr="gte")
 
@@ -125,7 +125,7 @@ class IndicatorRollupFilterSet(PeriodRangeMixin, BaseFilterSet):
 
 class StudyFilterSet(BaseFilterSet):
     search_fields = ("title", "summary", "findings")
-    ambition = django_filters.NumberFilter(field_name="ambitions__number", distinct=True)
+    ambition = WholeNumberFilter(field_name="ambitions__number", distinct=True)
 
     class Meta:
         model = Study

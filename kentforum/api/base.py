@@ -2,9 +2,10 @@
 rate-limited. App viewsets only declare their queryset, serializer and FilterSet."""
 from django.conf import settings
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import filters, permissions, throttling, viewsets
+from rest_framework import exceptions, filters, permissions, throttling, viewsets
 from drf_orjson_renderer.renderers import ORJSONRenderer
 
+from kentforum import rates, security
 from partnerships.models import PartnerAPIKey
 from performance.permissions import KeyActor
 
@@ -32,7 +33,9 @@ class PublicReadOnly(permissions.IsAuthenticatedOrReadOnly):
 
 
 class PartnerKeyThrottle(throttling.SimpleRateThrottle):
-    """Per-key rate limit (the key's own rate, else API_KEY_RATE); answered with 429 and Retry-After."""
+    """Per-key rate limit (the key's own rate, else API_KEY_RATE); answered with 429 and Retry-After.
+    A key whose stored rate is not one we accept (kentforum.rates; saved before the admin checked
+    it) is refused with 403 saying so, not a server error on every call."""
 
     scope = "partner_key"
 
@@ -43,8 +46,15 @@ class PartnerKeyThrottle(throttling.SimpleRateThrottle):
         if not isinstance(request.auth, PartnerAPIKey):
             return True
         if request.auth.rate:
+            try:
+                self.num_requests, self.duration = rates.parse_rate(request.auth.rate)
+            except ValueError:
+                security.api_key_rejected(request, request.auth.prefix, "misconfigured rate")
+                raise exceptions.PermissionDenied(
+                    f"This key's rate limit (“{request.auth.rate[:20]}”) is misconfigured; ask the Kent Forum team "
+                    f"({settings.PORTAL_SUPPORT_EMAIL})."
+                ) from None
             self.rate = request.auth.rate
-            self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
 
     def get_cache_key(self, request, view):

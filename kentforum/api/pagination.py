@@ -1,6 +1,9 @@
 """API pagination: numbered pages for the framework's short lists; cursor pagination for
 returns and rollups, so that a partner pages through millions of rows at constant cost."""
-from rest_framework.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 
@@ -27,12 +30,53 @@ class StandardPagination(StrictPageSize, PageNumberPagination):
 
 
 class SyncCursorPagination(StrictPageSize, CursorPagination):
-    """Ordered by last change then id: with ``updated_since`` a partner syncs incrementally."""
+    """Ordered by last change then id: with ``updated_since`` a partner syncs incrementally.
+
+    A cursor the list did not give (not base64, or a position that is not a value of the field
+    the list is ordered by, such as ``p=abc`` for an id) is a 400 saying so, not a 404 or a
+    server error."""
 
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = ("updated_at", "id")
+    invalid_cursor_message = (
+        "This cursor is not one the list gave: follow the list's next or previous link, or start again without a cursor."
+    )
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._paged_queryset = queryset  # decode_cursor checks the position against its model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
+        if cursor is not None and cursor.position is not None:
+            self._check_position(cursor.position)
+        return cursor
+
+    def _check_position(self, position: str) -> None:
+        """The position must be a value the ordering field's column holds (the paginator puts
+        it straight into a ``__gt``/``__lt`` filter)."""
+        queryset = self._paged_queryset
+        name = self.ordering[0].lstrip("-")
+        opts = queryset.model._meta
+        try:
+            field = opts.pk if name == "pk" else opts.get_field(name)
+        except FieldDoesNotExist:  # ordered by an annotation: nothing to check it against
+            return
+        connection = connections[queryset.db]
+        try:
+            value = field.to_python(position)
+            field.get_db_prep_value(value, connection, prepared=False)  # a date-time turned to UTC may overflow
+            if isinstance(value, int):
+                low, high = connection.ops.integer_field_range(field.get_internal_type())
+                if not low <= value <= high:
+                    raise ValueError(value)
+        except (DjangoValidationError, ValueError, TypeError, OverflowError):
+            raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
 
 
 class RollupCursorPagination(SyncCursorPagination):

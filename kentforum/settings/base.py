@@ -270,6 +270,8 @@ REST_FRAMEWORK = {
     # Each viewset declares who may use it (kentforum.api.base); anything that forgets is closed.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON only; deep nesting and lone surrogates are a 400, not a server error (kentforum.api.parsers).
+    "DEFAULT_PARSER_CLASSES": ["kentforum.api.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "partner_key": os.environ.get("API_KEY_RATE", "600/min"),

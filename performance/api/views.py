@@ -7,10 +7,10 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -86,6 +86,37 @@ def call_return_service(call, current_serializer):
         raise exceptions.ValidationError(_service_errors(invalid)) from None
 
 
+def json_object(data) -> dict:
+    """The body of a write, which must be one JSON object (a list, a string or a number is a 400)."""
+    if not isinstance(data, dict):
+        raise exceptions.ParseError("Send one JSON object, such as {\"version\": 2, \"commentary\": \"...\"}.")
+    return data
+
+
+def patched(stored: dict, sent: dict, *, fixed: tuple[str, ...]) -> dict:
+    """A PATCH's item: the stored values of the fields it did not send, overridden by those it
+    did. ``fixed`` fields name the return itself; sent with another value, they are a 400 (a
+    PATCH changes this return, it never moves to another one)."""
+    moved = {name: ["This names the return and cannot be changed; post to the list to enter another return."]
+             for name in fixed if name in sent and sent[name] != stored[name]}
+    if moved:
+        raise exceptions.ValidationError(moved)
+    if sent.get("version") is None:
+        raise exceptions.ValidationError({"version": ["Send the version you read."]})
+    return {**stored, **sent}
+
+
+def indicator_entry(item: dict) -> dict:
+    """The arguments of ``services.indicator_return_enter`` for one validated write item."""
+    return {
+        "indicator_code": item["indicator"], "gss_code": item["locality"], "period_label": item["period"],
+        "figures": services.IndicatorFigures(value=item.get("value"), numerator=item.get("numerator"),
+                                             denominator=item.get("denominator"), commentary=item.get("commentary", "")),
+        "breakdown_values": item.get("breakdowns") or {}, "expected_version": item.get("version"),
+        "submit": item.get("submit", False), "confirm_warnings": item.get("confirm_warnings", False),
+    }
+
+
 class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, BaseReadViewSet):
     """Indicator returns. Who may read: anyone reads approved (published) returns; officers also
     their own organisation's unpublished ones; approvers and the Forum team all; a submit key
@@ -96,7 +127,6 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
     filterset_class = IndicatorReturnFilterSet
     pagination_class = SyncCursorPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
-    parser_classes = [JSONParser]
     # A cursor pages correctly only over a unique order that never changes or is null.
     ordering = ["id"]
     ordering_fields = ["id"]
@@ -116,19 +146,11 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
         page = self.paginate_queryset(rows.indicator_return_rows(queryset))
         return self.get_paginated_response(rows.indicator_return_items(page))
 
-    def _enter(self, data, *, expected_version=None):
-        payload = serializers.IndicatorReturnWriteSerializer(data=data)
-        payload.is_valid(raise_exception=True)
-        item = payload.validated_data
-        return call_return_service(lambda: services.indicator_return_enter(
-            user=actor(self.request), indicator_code=item["indicator"], gss_code=item["locality"],
-            period_label=item["period"],
-            figures=services.IndicatorFigures(value=item.get("value"), numerator=item.get("numerator"),
-                                              denominator=item.get("denominator"), commentary=item.get("commentary", "")),
-            breakdown_values=item.get("breakdowns") or {},
-            expected_version=expected_version if expected_version is not None else item.get("version"),
-            submit=item.get("submit", False), confirm_warnings=item.get("confirm_warnings", False),
-        ), serializers.IndicatorReturnSerializer)
+    def _enter(self, item: dict):
+        return call_return_service(
+            lambda: services.indicator_return_enter(user=actor(self.request), **indicator_entry(item)),
+            serializers.IndicatorReturnSerializer,
+        )
 
     @extend_schema(
         request=serializers.IndicatorReturnWriteSerializer,
@@ -138,8 +160,11 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
     )
     def create(self, request, *args, **kwargs):
         """Save a return as a draft (creating it if new), and submit it if ``submit`` is true.
-        To change an existing return, send the ``version`` you read."""
-        ret, conflict = self._enter(request.data)
+        To change an existing return, send the ``version`` you read: the return becomes what
+        this body says (fields not sent are emptied; breakdowns not sent are kept)."""
+        payload = serializers.IndicatorReturnWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        ret, conflict = self._enter(payload.validated_data)
         if conflict:
             return conflict
         ret = self.get_queryset().get(pk=ret.pk)
@@ -150,15 +175,28 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
         responses={200: serializers.IndicatorReturnSerializer, 409: serializers.ConflictSerializer},
     )
     def partial_update(self, request, *args, **kwargs):
-        """Change a return: send the ``version`` you read; a stale version is refused with 409."""
+        """Change a return: send the ``version`` you read and the fields to change; every field
+        not sent keeps its stored value (breakdowns not named keep theirs). A stale version is
+        refused with 409."""
         current = self.get_object()
-        data = {
+        payload = serializers.IndicatorReturnWriteSerializer(data=json_object(request.data), partial=True)
+        payload.is_valid(raise_exception=True)
+        if current.breakdown_id:
+            total = IndicatorReturn.objects.filter(
+                indicator_id=current.indicator_id, locality_id=current.locality_id, period_id=current.period_id,
+                breakdown__isnull=True,
+            ).values_list("pk", flat=True).first()
+            key = f"{current.breakdown.dimension.code}:{current.breakdown.code}"
+            raise exceptions.ValidationError({"non_field_errors": [
+                f"This is the {key} breakdown of a return: change it through the return's total (id {total}), "
+                f'sending {{"breakdowns": {{"{key}": …}}, "version": …}} with the version of the total.'
+            ]})
+        stored = {
             "indicator": current.indicator.code, "locality": current.locality.gss_code, "period": current.period.label,
-            **request.data,
+            "value": current.value, "numerator": current.numerator, "denominator": current.denominator,
+            "commentary": current.commentary,
         }
-        if "version" not in request.data:
-            raise exceptions.ValidationError({"version": ["Send the version you read."]})
-        ret, conflict = self._enter(data)
+        ret, conflict = self._enter(patched(stored, payload.validated_data, fixed=("indicator", "locality", "period")))
         if conflict:
             return conflict
         return Response(serializers.IndicatorReturnSerializer(self.get_queryset().get(pk=ret.pk)).data)
@@ -187,14 +225,7 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
             if not payload.is_valid():
                 errors.append({"index": index, "errors": payload.errors})
                 continue
-            item = payload.validated_data
-            items.append({
-                "indicator_code": item["indicator"], "gss_code": item["locality"], "period_label": item["period"],
-                "figures": services.IndicatorFigures(value=item.get("value"), numerator=item.get("numerator"),
-                                                     denominator=item.get("denominator"), commentary=item.get("commentary", "")),
-                "breakdown_values": item.get("breakdowns") or {}, "expected_version": item.get("version"),
-                "submit": item.get("submit", False), "confirm_warnings": item.get("confirm_warnings", False),
-            })
+            items.append(indicator_entry(payload.validated_data))
         if errors:
             return Response({"detail": "Nothing was saved.", "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         try:
@@ -225,7 +256,8 @@ class ApprovedValuesExportView(APIView):
 
     def get(self, request):
         queryset = IndicatorReturn.objects.filter(state="approved").order_by("period__start", "indicator__code", "locality__gss_code", "breakdown_id")
-        queryset = IndicatorReturnFilterSet(request.GET, queryset=queryset).qs
+        # As on the lists: an invalid filter is a 400 naming it, never ignored (which would export everything).
+        queryset = DjangoFilterBackend().filter_queryset(request, queryset, self)
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         response = StreamingHttpResponse(_stream(writer, buffer, export_rows(queryset)), content_type="text/csv; charset=utf-8")
@@ -257,12 +289,9 @@ class MilestoneReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
     filterset_class = MilestoneReturnFilterSet
     pagination_class = SyncCursorPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
-    parser_classes = [JSONParser]
+    ordering_fields = ["id"]  # a cursor pages correctly only over a unique, non-null order
 
-    def _enter(self, data):
-        payload = serializers.MilestoneReturnWriteSerializer(data=data)
-        payload.is_valid(raise_exception=True)
-        item = payload.validated_data
+    def _enter(self, item: dict):
         return call_return_service(lambda: services.milestone_return_enter(
             user=actor(self.request), milestone_id=item["milestone"], period_label=item["period"],
             progress=services.MilestoneProgress(
@@ -276,7 +305,9 @@ class MilestoneReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
                    responses={201: serializers.MilestoneReturnSerializer, 409: serializers.MilestoneConflictSerializer})
     def create(self, request, *args, **kwargs):
         """Save a milestone's progress as a draft, and submit it if ``submit`` is true."""
-        ret, conflict = self._enter(request.data)
+        payload = serializers.MilestoneReturnWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        ret, conflict = self._enter(payload.validated_data)
         if conflict:
             return conflict
         return Response(serializers.MilestoneReturnSerializer(self.get_queryset().get(pk=ret.pk)).data, status=status.HTTP_201_CREATED)
@@ -284,13 +315,17 @@ class MilestoneReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
     @extend_schema(request=serializers.MilestoneReturnWriteSerializer,
                    responses={200: serializers.MilestoneReturnSerializer, 409: serializers.MilestoneConflictSerializer})
     def partial_update(self, request, *args, **kwargs):
-        """Change a milestone return: send the ``version`` you read; a stale version gets 409."""
+        """Change a milestone return: send the ``version`` you read and the fields to change;
+        every field not sent keeps its stored value. A stale version gets 409."""
         current = self.get_object()
-        if "version" not in request.data:
-            raise exceptions.ValidationError({"version": ["Send the version you read."]})
-        data = {"milestone": current.milestone_id, "period": current.period.label, "status": current.status,
-                "percent_complete": current.percent_complete, **request.data}
-        ret, conflict = self._enter(data)
+        payload = serializers.MilestoneReturnWriteSerializer(data=json_object(request.data), partial=True)
+        payload.is_valid(raise_exception=True)
+        stored = {
+            "milestone": current.milestone_id, "period": current.period.label, "status": current.status,
+            "percent_complete": current.percent_complete, "revised_date": current.revised_date,
+            "commentary": current.commentary,
+        }
+        ret, conflict = self._enter(patched(stored, payload.validated_data, fixed=("milestone", "period")))
         if conflict:
             return conflict
         return Response(serializers.MilestoneReturnSerializer(self.get_queryset().get(pk=ret.pk)).data)
