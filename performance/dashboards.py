@@ -55,6 +55,17 @@ class IndicatorView:
     def status_label(self) -> str:
         return rules.STATUS_LABELS.get(self.latest.status if self.latest else "no_target", "No data")
 
+    def commentaries(self) -> list[dict]:
+        """The officers' commentary on the headline period's figures (required when off target):
+        the county's own figure's, then each off-target district's."""
+        found = []
+        if self.latest is not None and self.latest.commentary:
+            found.append({"area": "Kent", "status": self.latest.status, "text": self.latest.commentary})
+        for row in self.districts:
+            if row.commentary and row.status in (rules.AMBER, rules.RED):
+                found.append({"area": row.locality.name, "status": row.status, "text": row.commentary})
+        return found
+
     @property
     def is_exception(self) -> bool:
         return self.latest is not None and (self.latest.status == rules.RED or self.direction == "worsening")
@@ -480,22 +491,28 @@ def _report_indicator(view: IndicatorView) -> dict:
         "status": view.status_label if latest else "No complete figure yet",
         "direction": DIRECTION_WORDS.get(view.direction, "not comparable"),
         "coverage": latest.coverage_display if latest else "", "complete": latest is not None,
+        "flags": list(latest.flags) if latest else [],
+        "commentary": [
+            {"area": c["area"], "status": rules.STATUS_LABELS.get(c["status"], ""), "text": c["text"]}
+            for c in view.commentaries()
+        ],
         "newer": {
             "period": newer.period.label, "value": str(newer.value), "coverage": newer.coverage_display,
-            "missing": list(newer.missing), "status": rules.STATUS_LABELS[rules.INCOMPLETE],
+            "missing": list(newer.missing), "status": rules.STATUS_LABELS[rules.INCOMPLETE], "flags": list(newer.flags),
         } if newer else None,
     }
 
 
 def board_report_rows(content: dict) -> list[list[str]]:
     """The report's figures as CSV rows."""
-    rows = [["kpq", "indicator_code", "indicator", "period", "value", "target", "status", "direction", "coverage", "complete"]]
+    rows = [["kpq", "indicator_code", "indicator", "period", "value", "target", "status", "direction", "coverage", "complete",
+             "flags"]]
     for kpq in content["kpqs"]:
         for i in kpq["indicators"]:
             rows.append([kpq["code"], i["code"], i["name"], i["period"], i["value"], i["target"], i["status"], i["direction"],
-                         i["coverage"], "yes" if i.get("complete", True) else "no"])
+                         i["coverage"], "yes" if i.get("complete", True) else "no", " ".join(i.get("flags", []))])
             if i.get("newer"):
                 newer = i["newer"]
                 rows.append([kpq["code"], i["code"], i["name"], newer["period"], newer["value"], "", newer["status"],
-                             "not judged", newer["coverage"], "no"])
+                             "not judged", newer["coverage"], "no", " ".join(newer.get("flags", []))])
     return rows

@@ -6,7 +6,7 @@ from django import forms
 
 from kentforum.forms import DateParts, FriendlyDecimalField
 
-from .models import MilestoneReturn
+from .models import DataQuality, MilestoneReturn
 from .services import IndicatorFigures, MilestoneProgress
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -22,6 +22,18 @@ class IndicatorReturnForm(forms.Form):
         required=False, label="I have checked these figures and they are right; my commentary explains them",
     )
 
+    quality = forms.ChoiceField(
+        choices=DataQuality.choices, required=False, widget=forms.RadioSelect, label="How final is this figure?",
+        initial=DataQuality.FINAL,
+    )
+    released_day = forms.IntegerField(required=False, label="Day")
+    released_month = forms.IntegerField(required=False, label="Month")
+    released_year = forms.IntegerField(required=False, label="Year")
+    quality_note = forms.CharField(
+        required=False, max_length=500, label="Note on data quality",
+        help_text="Required unless final: what is provisional, estimated or revised, and when the final figure is due.",
+    )
+
     def __init__(self, *args, indicator, categories=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.indicator = indicator
@@ -34,18 +46,49 @@ class IndicatorReturnForm(forms.Form):
             fields["value"] = FriendlyDecimalField(required=False, label=f"Value ({indicator.get_unit_display().lower()})")
         for category in self.categories:
             fields[f"breakdown_{category.pk}"] = FriendlyDecimalField(required=False, label=category.label)
+        if indicator.is_survey:
+            fields["ci_lower"] = FriendlyDecimalField(required=False, label="Lower limit of the published 95% interval")
+            fields["ci_upper"] = FriendlyDecimalField(required=False, label="Upper limit of the published 95% interval")
+            fields["sample_base"] = forms.IntegerField(
+                required=False, min_value=1, label="Unweighted sample base",
+                help_text="If the source publishes no interval: how many people answered.",
+                error_messages={"invalid": "The sample base is a whole number, like 640.",
+                                "min_value": "The sample base is at least 1."},
+            )
         self.fields = {**fields, **self.fields}
 
     @property
     def breakdown_fields(self):
         return [self[f"breakdown_{c.pk}"] for c in self.categories]
 
+    @property
+    def released_parts(self):
+        return [(self["released_day"], 2), (self["released_month"], 2), (self["released_year"], 4)]
+
+    def clean(self):
+        cleaned = super().clean()
+        released, error = DateParts.compose(cleaned, "released", "The release date")
+        if error:
+            self.add_error("released_day", error)
+        cleaned["source_released"] = released
+        return cleaned
+
     def figures(self) -> IndicatorFigures:
+        """The figures typed. Data-quality and survey fields are sent only where the page had
+        them (a post without them keeps what is stored)."""
         data = self.cleaned_data
+        quality = {}
+        if "quality" in self.data:
+            quality = {
+                "quality": data.get("quality") or DataQuality.FINAL, "source_released": data.get("source_released"),
+                "quality_note": (data.get("quality_note") or "").strip(),
+            }
+        if self.indicator.is_survey and "sample_base" in self.data:
+            quality.update({name: data.get(name) for name in ("ci_lower", "ci_upper", "sample_base")})
         return IndicatorFigures(
             value=data.get("value"), numerator=data.get("numerator"), denominator=data.get("denominator"),
             commentary=data.get("commentary", "").strip(),
-            breakdowns={c.pk: data.get(f"breakdown_{c.pk}") for c in self.categories},
+            breakdowns={c.pk: data.get(f"breakdown_{c.pk}") for c in self.categories}, quality=quality,
         )
 
 
@@ -71,6 +114,10 @@ class MilestoneReturnForm(forms.Form):
         help_text="Required when the milestone is at risk or off track.",
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    @property
+    def revised_parts(self):
+        return [(self["revised_day"], 2), (self["revised_month"], 2), (self["revised_year"], 4)]
 
     def clean(self):
         cleaned = super().clean()

@@ -146,6 +146,8 @@ def template_rows(organisation, period: ReportingPeriod):
 
 EXPORT_COLUMNS = [
     "period", "indicator_code", "area_gss_code", "breakdown", "value", "numerator", "denominator", "state",
+    # how final and how certain each figure is (the import reads none of these; they are for the reader)
+    "quality", "source_released", "quality_note", "ci_lower", "ci_upper", "sample_base",
 ]
 
 
@@ -157,13 +159,17 @@ def export_rows(queryset):
     for row in queryset.values_list(
         "period__label", "indicator__code", "locality__gss_code", "breakdown__dimension__code", "breakdown__code",
         "value", "numerator", "denominator", "state", "indicator__aggregation",
+        "quality", "source_released", "quality_note", "ci_lower", "ci_upper", "sample_base",
     ).iterator(chunk_size=2000):
-        label, code, gss, dimension, category, value, numerator, denominator, state, aggregation = row
+        (label, code, gss, dimension, category, value, numerator, denominator, state, aggregation,
+         quality, released, note, lower, upper, base) = row
         is_rate = aggregation == "ratio"
         yield [
             safe_cell(label), safe_cell(code), safe_cell(gss), safe_cell(f"{dimension}:{category}") if dimension else "",
             "" if is_rate and numerator is not None else number_cell(value),
             number_cell(numerator), number_cell(denominator), safe_cell(state),
+            safe_cell(quality), released.isoformat() if released else "", safe_cell(note),
+            number_cell(lower), number_cell(upper), "" if base is None else str(base),
         ]
 
 
@@ -251,6 +257,13 @@ class _Stored(NamedTuple):
     numerator: Decimal | None
     denominator: Decimal | None
     commentary: str
+    # data quality and survey fields, which the file does not carry: kept as stored
+    quality: str
+    source_released: object
+    quality_note: str
+    ci_lower: Decimal | None
+    ci_upper: Decimal | None
+    sample_base: int | None
 
     def get_state_display(self) -> str:
         return WorkflowState(self.state).label
@@ -312,7 +325,7 @@ class _Context:
         self.breakdowns: dict[tuple[int, int], dict[int, _Stored]] = {}  # by slot, then category
         for row in IndicatorReturn.objects.filter(period=period, indicator_id__in=self.indicator_ids).values_list(
             "indicator_id", "locality_id", "breakdown_id", "pk", "organisation_id", "state", "version", "value",
-            "numerator", "denominator", "commentary",
+            "numerator", "denominator", "commentary", *services.QUALITY_FIELDS,
         ):
             if row[2] is None:
                 self.stored[row[:2]] = _Stored(*row[3:])
@@ -698,10 +711,10 @@ def _save(groups: list[_Group], *, user, organisation, period) -> None:
     events: list[tuple] = []  # (return id, from state, version after, changes)
     for group in groups:
         indicator, figures, current = group.indicator, group.figures, group.current
-        values = services._return_values(indicator, figures)
+        values = services._return_values(indicator, figures, current)  # data quality as stored: the file has none
         changes: dict
         if current is None:
-            changes = {k: [None, jsonable(v)] for k, v in values.items() if v not in (None, "")}
+            changes = {k: [None, jsonable(v)] for k, (_, v) in services.creation_changes(values).items()}
         else:
             changes = {k: [jsonable(a), jsonable(b)] for k, (a, b) in services._diff(current, {**values, "state": draft}).items()}
         slot = (indicator.id, group.locality.id)

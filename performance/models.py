@@ -176,6 +176,12 @@ class Indicator(TimeStampedModel):
     kpqs = models.ManyToManyField("ambitions.KPQ", blank=True, related_name="indicators")
     ambitions = models.ManyToManyField("ambitions.Ambition", blank=True, related_name="indicators")
     breakdown_dimensions = models.ManyToManyField(BreakdownDimension, blank=True, related_name="indicators")
+    is_survey = models.BooleanField(
+        "survey estimate", default=False,
+        help_text="A sample survey's estimate (Annual Population Survey, Place Survey, Active People): its returns carry "
+        "the published confidence interval or the unweighted sample base, and its confidence limits and direction of "
+        "travel come from those alone.",
+    )
     is_active = models.BooleanField(default=True)
     is_demo = models.BooleanField(default=False, help_text="Part of the illustrative demo set, not official data.")
 
@@ -312,9 +318,20 @@ class ReturnBase(TimeStampedModel):
         abstract = True
 
 
+class DataQuality(models.TextChoices):
+    """How final a returned figure is, as its source says."""
+
+    FINAL = "final", "Final"
+    PROVISIONAL = "provisional", "Provisional"
+    ESTIMATED = "estimated", "Estimated"
+    REVISED = "revised", "Revised"
+
+
 class IndicatorReturn(ReturnBase):
     """A value returned for an indicator, an area and a period, for the total or one breakdown
-    category: a value, or for a rate its numerator and denominator."""
+    category: a value, or for a rate its numerator and denominator; how final it is (provisional,
+    estimated, revised, with the source's release date and a note); and for a survey estimate
+    its published confidence interval or unweighted sample base."""
 
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="returns")
     locality = models.ForeignKey("localities.Locality", on_delete=models.PROTECT, related_name="indicator_returns")
@@ -327,6 +344,21 @@ class IndicatorReturn(ReturnBase):
     denominator = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
     confirmed_warnings = models.JSONField(
         default=list, blank=True, help_text="Warnings the officer confirmed, with a comment, when submitting."
+    )
+    quality = models.CharField("data quality", max_length=12, choices=DataQuality.choices, default=DataQuality.FINAL)
+    source_released = models.DateField(null=True, blank=True, help_text="When the source published (or revised) this figure.")
+    quality_note = models.CharField(max_length=500, blank=True, help_text="What is provisional, estimated or revised, and why.")
+    ci_lower = models.DecimalField(
+        "published lower 95% limit", max_digits=20, decimal_places=4, null=True, blank=True,
+        help_text="Survey estimates: the lower limit of the published 95% confidence interval.",
+    )
+    ci_upper = models.DecimalField(
+        "published upper 95% limit", max_digits=20, decimal_places=4, null=True, blank=True,
+        help_text="Survey estimates: the upper limit of the published 95% confidence interval.",
+    )
+    sample_base = models.PositiveIntegerField(
+        "unweighted sample base", null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Survey estimates without a published interval: the number of people who answered.",
     )
 
     class Meta:
@@ -344,6 +376,14 @@ class IndicatorReturn(ReturnBase):
             models.CheckConstraint(
                 condition=models.Q(denominator__isnull=True) | models.Q(denominator__gt=0),
                 name="indicator_return_denominator_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ci_lower__isnull=True, ci_upper__isnull=True)
+                | models.Q(ci_lower__isnull=False, ci_upper__isnull=False, ci_upper__gte=models.F("ci_lower")),
+                name="published_interval_whole_and_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sample_base__isnull=True) | models.Q(sample_base__gte=1), name="sample_base_positive",
             ),
         ]
         indexes = [
@@ -615,6 +655,11 @@ class IndicatorRollup(models.Model):
         default=False, help_text="Enough areas reported for the figure to be judged (rules.is_complete); when "
         "false the figure has no status against target and no direction of travel.",
     )
+    flags = models.JSONField(
+        default=list, blank=True,
+        help_text="Data-quality flags of the returns in the figure (provisional, estimated, revised), sorted.",
+    )
+    commentary = models.TextField(blank=True, help_text="The officer's commentary on the approved return (own figures only).")
     target = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
     tolerance_percent = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     status = models.CharField(max_length=10, default="no_target")

@@ -26,6 +26,7 @@ from localities.models import Locality
 
 from . import rollups_pg, rules
 from .models import (
+    DataQuality,
     Indicator,
     IndicatorReturn,
     IndicatorRollup,
@@ -86,12 +87,25 @@ class Figure:
     reporting: int = 0
     expected: int = 0
     missing: tuple = ()
+    flags: tuple = ()  # data-quality flags of the returns in the figure (provisional, estimated, revised)
+    commentary: str = ""  # the officer's, for an area's own figure
+    published_ci: tuple | None = None  # survey estimates: the source's interval
+    sample_base: int | None = None  # survey estimates: the unweighted sample base
 
     def ci(self, indicator: Indicator):
+        if indicator.is_survey:
+            return rules.survey_limits(
+                unit=indicator.unit, value=self.value, ci_lower=self.published_ci[0] if self.published_ci else None,
+                ci_upper=self.published_ci[1] if self.published_ci else None, sample_base=self.sample_base,
+            )
         return rules.confidence_limits(
             unit=indicator.unit, aggregation=indicator.aggregation, multiplier=float(indicator.multiplier),
             value=self.value, numerator=self.numerator, denominator=self.denominator,
         )
+
+
+def _flags(qualities) -> tuple:
+    return tuple(sorted({q for q in qualities if q and q != DataQuality.FINAL}))
 
 
 def aggregate(indicator: Indicator, parts: list[dict], expected: list[Locality]) -> Figure:
@@ -102,9 +116,12 @@ def aggregate(indicator: Indicator, parts: list[dict], expected: list[Locality])
     names = {loc.pk: loc.name for loc in expected}
     reported = [p for p in parts if p["locality_id"] in names]
     missing = tuple(sorted(name for pk, name in names.items() if pk not in {p["locality_id"] for p in reported}))
-    figure = Figure(value=None, reporting=len(reported), expected=len(expected), missing=missing)
+    figure = Figure(value=None, reporting=len(reported), expected=len(expected), missing=missing,
+                    flags=_flags(p["quality"] for p in reported))
     if not reported:
         return figure
+    if all(p["sample_base"] for p in reported):  # a survey's county base: the districts' bases together
+        figure.sample_base = sum(p["sample_base"] for p in reported)
     method = indicator.aggregation
     if method == Indicator.Aggregation.SUM:
         figure.value = sum((p["value"] for p in reported if p["value"] is not None), Decimal(0))
@@ -136,11 +153,17 @@ def compute_slice(indicator: Indicator, period: ReportingPeriod) -> list[Indicat
     returns = (
         IndicatorReturn.objects.filter(indicator=indicator, period__in=periods, state=WorkflowState.APPROVED)
         .values("period_id", "locality_id", "breakdown_id", "breakdown__code", "breakdown__label",
-                "breakdown__dimension__code", "breakdown__dimension__name", "value", "numerator", "denominator", "decided_at")
+                "breakdown__dimension__code", "breakdown__dimension__name", "value", "numerator", "denominator",
+                "quality", "commentary", "ci_lower", "ci_upper", "sample_base")
     )
+    returns = list(returns)
+    # a breakdown's figure is as final as its area's total
+    total_quality = {(r["period_id"], r["locality_id"]): r["quality"] for r in returns if not r["breakdown_id"]}
     by_key: dict[tuple, list[dict]] = defaultdict(list)
     labels = {"": ""}
     for row in returns:
+        if row["breakdown_id"]:
+            row["quality"] = total_quality.get((row["period_id"], row["locality_id"]), row["quality"])
         key = f"{row['breakdown__dimension__code']}:{row['breakdown__code']}" if row["breakdown_id"] else ""
         if key:
             labels[key] = f"{row['breakdown__dimension__name']}: {row['breakdown__label']}"
@@ -148,10 +171,13 @@ def compute_slice(indicator: Indicator, period: ReportingPeriod) -> list[Indicat
 
     def own_figure(parts: list[dict], area: Locality) -> Figure:
         own = next((p for p in parts if p["locality_id"] == area.pk), None)
+        if own is None:
+            return Figure(value=None, reporting=0, expected=1, missing=(area.name,))
         return Figure(
-            value=own["value"] if own else None, numerator=own["numerator"] if own else None,
-            denominator=own["denominator"] if own else None, reporting=1 if own else 0, expected=1,
-            missing=() if own else (area.name,),
+            value=own["value"], numerator=own["numerator"], denominator=own["denominator"], reporting=1, expected=1,
+            flags=_flags([own["quality"]]), commentary=own["commentary"] or "",
+            published_ci=(own["ci_lower"], own["ci_upper"]) if own["ci_lower"] is not None and own["ci_upper"] is not None else None,
+            sample_base=own["sample_base"],
         )
 
     def figures_for(period_id: int, key: str) -> dict[int, Figure]:
@@ -192,6 +218,7 @@ def compute_slice(indicator: Indicator, period: ReportingPeriod) -> list[Indicat
                 value=_d(figure.value), numerator=_d(figure.numerator), denominator=_d(figure.denominator),
                 ci_lower=_d(ci[0]) if ci else None, ci_upper=_d(ci[1]) if ci else None,
                 reporting=figure.reporting, expected=figure.expected, missing=list(figure.missing), complete=complete,
+                flags=list(figure.flags), commentary=figure.commentary,
                 target=target.target if target else None, tolerance_percent=target.tolerance_percent if target else None,
                 status=status,
                 previous_value=_d(prev_figure.value) if prev_figure else None,
@@ -208,16 +235,19 @@ def _direction(indicator: Indicator, current: Figure, earlier: Figure | None) ->
     3 of 12 districts against one from 12 of 12 is not a fall."""
     if earlier is None or not is_complete(indicator, current) or not is_complete(indicator, earlier):
         return "not_comparable"
+    current_ci, earlier_ci = current.ci(indicator), earlier.ci(indicator)
+    if indicator.is_survey and (current_ci is None or earlier_ci is None):
+        return "not_comparable"  # a survey's change is judged against its own intervals, or not at all
     return rules.direction(
-        current=current.value, previous=earlier.value, current_ci=current.ci(indicator), previous_ci=earlier.ci(indicator),
+        current=current.value, previous=earlier.value, current_ci=current_ci, previous_ci=earlier_ci,
         polarity=indicator.polarity,
     )
 
 
 UPDATE_FIELDS = [
     "breakdown_label", "value", "numerator", "denominator", "ci_lower", "ci_upper", "reporting", "expected", "missing",
-    "complete", "target", "tolerance_percent", "status", "previous_value", "direction_previous", "year_ago_value",
-    "direction_year", "computed_at",
+    "complete", "flags", "commentary", "target", "tolerance_percent", "status", "previous_value", "direction_previous",
+    "year_ago_value", "direction_year", "computed_at",
 ]
 
 

@@ -16,7 +16,7 @@ from django.db import connection
 
 UPDATE_COLUMNS = [
     "breakdown_label", "value", "numerator", "denominator", "ci_lower", "ci_upper", "reporting", "expected", "missing",
-    "complete", "target", "tolerance_percent", "status", "previous_value", "direction_previous", "year_ago_value", "direction_year",
+    "complete", "flags", "commentary", "target", "tolerance_percent", "status", "previous_value", "direction_previous", "year_ago_value", "direction_year",
 ]
 
 # Each step writes a temporary table and analyses it, so that the planner knows how many rows
@@ -38,7 +38,10 @@ STEPS = [
     """
     CREATE TEMPORARY TABLE kf_src ON COMMIT DROP AS
     SELECT r.indicator_id, r.period_id, coalesce(r.breakdown_id, 0) AS bkey, r.locality_id,
-           r.value, r.numerator, r.denominator,
+           r.value, r.numerator, r.denominator, r.commentary, r.ci_lower, r.ci_upper, r.sample_base,
+           -- a breakdown's figure is as final as its area's total
+           coalesce(max(r.quality) FILTER (WHERE r.breakdown_id IS NULL)
+                    OVER (PARTITION BY r.indicator_id, r.period_id, r.locality_id), r.quality) AS quality,
            l.kind = 'district' AS from_district, i.reporting_level AS level
     FROM performance_indicatorreturn r
     JOIN (SELECT indicator_id, period_id FROM kf_sp
@@ -59,7 +62,9 @@ STEPS = [
     ),
     fig AS (
         SELECT indicator_id, period_id, bkey, locality_id, value, numerator, denominator,
-               1 AS reporting, 1 AS expected, '[]'::jsonb AS missing
+               1 AS reporting, 1 AS expected, '[]'::jsonb AS missing,
+               CASE WHEN quality <> 'final' THEN jsonb_build_array(quality) ELSE '[]'::jsonb END AS flags,
+               commentary, ci_lower AS pub_lo, ci_upper AS pub_hi, sample_base::bigint AS sample_base
         FROM kf_src WHERE level = 'both' OR (level = 'district') = from_district
         UNION ALL
         SELECT a.indicator_id, a.period_id, a.bkey, (SELECT id FROM localities_locality WHERE kind = 'county'),
@@ -72,21 +77,30 @@ STEPS = [
                CASE WHEN a.reporting = (SELECT n FROM all_districts) THEN '[]'::jsonb
                     ELSE (SELECT coalesce(jsonb_agg(d.name ORDER BY d.name COLLATE "C"), '[]'::jsonb)
                           FROM localities_locality d
-                          WHERE d.kind = 'district' AND d.id <> ALL(coalesce(a.reported, '{}'))) END
+                          WHERE d.kind = 'district' AND d.id <> ALL(coalesce(a.reported, '{}'))) END,
+               a.flags, '', NULL::numeric, NULL::numeric, a.sample_base
         FROM (
             SELECT indicator_id, period_id, bkey,
                    count(*) FILTER (WHERE from_district)::int AS reporting,
                    sum(value) FILTER (WHERE from_district) AS sum_value,
                    sum(numerator) FILTER (WHERE from_district AND numerator IS NOT NULL AND denominator <> 0) AS num,
                    sum(denominator) FILTER (WHERE from_district AND numerator IS NOT NULL AND denominator <> 0) AS den,
-                   array_agg(locality_id) FILTER (WHERE from_district) AS reported
+                   array_agg(locality_id) FILTER (WHERE from_district) AS reported,
+                   coalesce(jsonb_agg(DISTINCT quality COLLATE "C" ORDER BY quality COLLATE "C")
+                            FILTER (WHERE from_district AND quality <> 'final'), '[]'::jsonb) AS flags,
+                   -- a survey's county base: the districts' bases together, when every one has one
+                   CASE WHEN count(*) FILTER (WHERE from_district AND sample_base IS NULL) = 0
+                        THEN sum(sample_base) FILTER (WHERE from_district) END AS sample_base
             FROM kf_src WHERE level = 'district'
             GROUP BY indicator_id, period_id, bkey
         ) a
         JOIN performance_indicator i ON i.id = a.indicator_id
     )
-    SELECT f.*, kf_ci_lower(i.unit, i.aggregation, f.value, f.numerator, f.denominator) AS lo,
-           kf_ci_upper(i.unit, i.aggregation, f.value, f.numerator, f.denominator) AS hi
+    SELECT f.*,
+           CASE WHEN i.is_survey THEN kf_survey_lower(i.unit, f.value, f.pub_lo, f.pub_hi, f.sample_base)
+                ELSE kf_ci_lower(i.unit, i.aggregation, f.value, f.numerator, f.denominator) END AS lo,
+           CASE WHEN i.is_survey THEN kf_survey_upper(i.unit, f.value, f.pub_lo, f.pub_hi, f.sample_base)
+                ELSE kf_ci_upper(i.unit, i.aggregation, f.value, f.numerator, f.denominator) END AS hi
     FROM fig f JOIN performance_indicator i ON i.id = f.indicator_id
     """,
     # the rows of each slice: every district for the total, a district for a breakdown only
@@ -138,16 +152,16 @@ ROWS_SQL = """
                                        ELSE (SELECT n FROM all_districts) END) AS expected,
            coalesce(cur.missing, CASE WHEN a.is_district OR i.reporting_level <> 'district' THEN jsonb_build_array(a.name)
                                       ELSE (SELECT names FROM all_districts) END) AS missing,
-           j.complete,
+           j.complete, coalesce(cur.flags, '[]'::jsonb) AS flags, coalesce(cur.commentary, '') AS commentary,
            t.target, t.tolerance_percent,
            CASE WHEN j.complete THEN kf_rag(cur.value, t.target, t.tolerance_percent, i.polarity)
                 ELSE 'incomplete' END AS status,
            round(prev.value, 4) AS previous_value,
-           CASE WHEN j.complete AND j.prev_complete
+           CASE WHEN j.complete AND j.prev_complete AND (NOT i.is_survey OR (cur.lo IS NOT NULL AND prev.lo IS NOT NULL))
                 THEN kf_direction(i.polarity, cur.value, prev.value, cur.lo, cur.hi, prev.lo, prev.hi)
                 ELSE 'not_comparable' END AS direction_previous,
            round(yr.value, 4) AS year_ago_value,
-           CASE WHEN j.complete AND j.year_complete
+           CASE WHEN j.complete AND j.year_complete AND (NOT i.is_survey OR (cur.lo IS NOT NULL AND yr.lo IS NOT NULL))
                 THEN kf_direction(i.polarity, cur.value, yr.value, cur.lo, cur.hi, yr.lo, yr.hi)
                 ELSE 'not_comparable' END AS direction_year
     FROM kf_areas a

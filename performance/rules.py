@@ -149,6 +149,20 @@ def confidence_limits(*, unit: str, aggregation: str, multiplier: float, value, 
     return None
 
 
+def survey_limits(*, unit: str, value, ci_lower, ci_upper, sample_base):
+    """Confidence limits of a survey estimate: the interval its source published; else, for a
+    percentage, a Wilson interval on the unweighted sample base (the people who answered, not
+    the weighted population the estimate stands for, which would give ±0.1 points where the
+    real interval is ±3 to 5); else none, and then no direction of travel is claimed."""
+    if ci_lower is not None and ci_upper is not None:
+        return float(ci_lower), float(ci_upper)
+    if unit == "percentage" and value is not None and sample_base:
+        n = float(sample_base)
+        interval = wilson_interval(min(max(float(value), 0.0), 100.0) / 100 * n, n)
+        return None if interval is None else (interval[0] * 100, interval[1] * 100)
+    return None
+
+
 def direction(*, current, previous, current_ci=None, previous_ci=None, polarity: str) -> str:
     """Improving, worsening or no significant change, by polarity. With confidence limits on
     both figures a change counts only when the intervals do not overlap; without them, a change

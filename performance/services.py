@@ -25,6 +25,7 @@ from django.utils import timezone
 from . import periods, permissions, rules
 from .models import (
     BreakdownCategory,
+    DataQuality,
     IndicatorAssignment,
     IndicatorReturn,
     IndicatorTarget,
@@ -202,6 +203,23 @@ class IndicatorFigures:
     denominator: Decimal | None = None
     commentary: str = ""
     breakdowns: dict[int, Decimal | None] = field(default_factory=dict)
+    # Data quality and survey fields (QUALITY_FIELDS) that were sent; those not sent keep their
+    # stored values (a new return starts final, with no interval or sample base).
+    quality: dict = field(default_factory=dict)
+
+
+QUALITY_FIELDS = ("quality", "source_released", "quality_note", "ci_lower", "ci_upper", "sample_base")
+QUALITY_DEFAULTS = {"quality": DataQuality.FINAL, "source_released": None, "quality_note": "", "ci_lower": None,
+                    "ci_upper": None, "sample_base": None}
+
+
+def quality_values(figures: IndicatorFigures, stored=None) -> dict:
+    """The data-quality and survey fields a save writes: what was sent, over what is stored."""
+    base = {name: getattr(stored, name) for name in QUALITY_FIELDS} if stored is not None else dict(QUALITY_DEFAULTS)
+    unknown = set(figures.quality) - set(QUALITY_FIELDS)
+    if unknown:
+        raise ValueError(f"not data-quality fields: {sorted(unknown)}")
+    return {**base, **{k: ("" if k == "quality_note" and v is None else v) for k, v in figures.quality.items()}}
 
 
 def indicator_value_from_rate(*, indicator, numerator: Decimal, denominator: Decimal) -> Decimal:
@@ -218,16 +236,49 @@ def _computed_value(indicator, figures: IndicatorFigures) -> Decimal | None:
     return figures.value
 
 
-def check_draft_figures(indicator, figures: IndicatorFigures) -> None:
+def check_draft_figures(indicator, figures: IndicatorFigures, stored=None) -> None:
     """What even a draft must satisfy: what the database itself would refuse."""
     if figures.denominator is not None and figures.denominator <= 0:
         raise ValidationError({"denominator": "The denominator must be more than 0."})
+    if errors := quality_errors(indicator, quality_values(figures, stored)):
+        raise ValidationError(errors)
 
 
-def figure_errors(indicator, figures: IndicatorFigures) -> dict[str, str]:
-    """Type and range rules a submitted indicator return must meet, by field."""
+def quality_errors(indicator, values: dict) -> dict[str, str]:
+    """The data-quality and survey fields: a known flag; a published interval whole and in
+    order; a sample base of at least one; intervals and bases only on survey estimates."""
     errors: dict[str, str] = {}
+    if values["quality"] not in DataQuality.values:
+        errors["quality"] = "Choose final, provisional, estimated or revised."
+    if len(values["quality_note"] or "") > 500:
+        errors["quality_note"] = "The note on data quality is at most 500 characters."
+    lower, upper, base = values["ci_lower"], values["ci_upper"], values["sample_base"]
+    if not indicator.is_survey and (lower is not None or upper is not None or base is not None):
+        errors["ci_lower" if base is None else "sample_base"] = (
+            "Only survey estimates carry a published confidence interval or a sample base."
+        )
+    elif (lower is None) != (upper is None):
+        errors["ci_upper" if upper is None else "ci_lower"] = "Enter both limits of the published interval, or neither."
+    elif lower is not None and upper < lower:
+        errors["ci_upper"] = "The upper limit is below the lower limit."
+    if base is not None and base < 1:
+        errors["sample_base"] = "The sample base is the number of people who answered: at least 1."
+    return errors
+
+
+def figure_errors(indicator, figures: IndicatorFigures, stored=None) -> dict[str, str]:
+    """Type and range rules a submitted indicator return must meet, by field."""
+    quality = quality_values(figures, stored)
+    errors: dict[str, str] = quality_errors(indicator, quality)
+    if quality["quality"] != DataQuality.FINAL and not (quality["quality_note"] or "").strip() and "quality" not in errors:
+        errors["quality_note"] = (
+            f"Say what is {DataQuality(quality['quality']).label.lower()} about this figure, and when the final one is due."
+        )
     value = _computed_value(indicator, figures)
+    if value is not None and quality["ci_lower"] is not None and quality["ci_upper"] is not None and not errors and not (
+        quality["ci_lower"] <= value <= quality["ci_upper"]
+    ):
+        errors["ci_lower"] = "The published interval does not contain the estimate."
     if indicator.is_rate:
         if figures.numerator is None:
             errors["numerator"] = f"Enter the {indicator.numerator_label.lower()}."
@@ -340,13 +391,19 @@ def assess_figures(indicator, locality, period, figures: IndicatorFigures) -> Fi
     )
 
 
-def _return_values(indicator, figures: IndicatorFigures) -> dict:
+def _return_values(indicator, figures: IndicatorFigures, stored=None) -> dict:
     return {
         "value": _computed_value(indicator, figures),
         "numerator": figures.numerator if indicator.is_rate else None,
         "denominator": figures.denominator if indicator.is_rate else None,
         "commentary": figures.commentary,
+        **quality_values(figures, stored),
     }
+
+
+def creation_changes(values: dict) -> dict:
+    """The audit changes of a new return: every field given a value other than its default."""
+    return {k: (None, v) for k, v in values.items() if v not in (None, "") and v != QUALITY_DEFAULTS.get(k)}
 
 
 def _bump(model, ret, *, expected_version: int, fields: dict) -> None:
@@ -412,21 +469,21 @@ def indicator_return_save(
     ``expected_version`` is the stored version; an approved one does not change."""
     permissions.check_can_enter(user, organisation)
     check_period_open(period)
-    check_draft_figures(indicator, figures)
     assignment = IndicatorAssignment.objects.filter(indicator=indicator, locality=locality).first()
     if user is not None and (assignment is None or assignment.organisation_id != organisation.pk):
         raise ValidationError(f"{organisation} does not return {indicator.code} for {locality}.")
-    values = _return_values(indicator, figures)
     ret = (
         IndicatorReturn.objects.select_related("indicator", "period", "organisation")
         .filter(indicator=indicator, locality=locality, period=period, breakdown=breakdown).first()
     )
+    check_draft_figures(indicator, figures, ret)
+    values = _return_values(indicator, figures, ret)
     if ret is None:
         ret = IndicatorReturn(
             indicator=indicator, locality=locality, period=period, breakdown=breakdown, organisation=organisation, **values
         )
         ret.save()
-        changes = {k: (None, v) for k, v in values.items() if v not in (None, "")}
+        changes = creation_changes(values)
         changes.update(_save_breakdowns(ret, figures.breakdowns))
         _record(ret, action=ReturnEvent.Action.CREATED if action == ReturnEvent.Action.SAVED else action,
                 user=user, from_state="", changes=changes)
@@ -467,7 +524,7 @@ def _figures_of(ret: IndicatorReturn) -> IndicatorFigures:
     breakdowns = {row.breakdown_id: row.value for row in _breakdown_rows(ret)}
     return IndicatorFigures(
         value=ret.value, numerator=ret.numerator, denominator=ret.denominator, commentary=ret.commentary,
-        breakdowns=breakdowns,
+        breakdowns=breakdowns, quality={name: getattr(ret, name) for name in QUALITY_FIELDS},
     )
 
 
@@ -825,6 +882,7 @@ def indicator_return_enter(
     figures = IndicatorFigures(
         value=figures.value, numerator=figures.numerator, denominator=figures.denominator,
         commentary=figures.commentary, breakdowns=breakdowns_by_key(assignment.indicator, breakdown_values or {}),
+        quality=figures.quality,
     )
     ret = indicator_return_save(
         indicator=assignment.indicator, locality=assignment.locality, period=period,

@@ -132,9 +132,13 @@ def _initial_from(ret, categories):
             indicator_id=ret.indicator_id, locality_id=ret.locality_id, period_id=ret.period_id, breakdown__isnull=False
         )
     }
+    released = ret.source_released
     initial = {
         "value": ret.value, "numerator": ret.numerator, "denominator": ret.denominator, "commentary": ret.commentary,
-        "version": ret.version,
+        "version": ret.version, "quality": ret.quality, "quality_note": ret.quality_note,
+        "released_day": released.day if released else None, "released_month": released.month if released else None,
+        "released_year": released.year if released else None,
+        "ci_lower": ret.ci_lower, "ci_upper": ret.ci_upper, "sample_base": ret.sample_base,
     }
     initial.update({f"breakdown_{c.pk}": parts.get(c.pk) for c in categories})
     return initial

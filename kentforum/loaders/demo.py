@@ -25,9 +25,10 @@ from ambitions.models import KPQ, ActionPlan, Ambition, DeliveryPlan, ForwardPla
 from localities.models import Locality, LocalPriority
 from partnerships.models import Board, BoardMembership, Organisation
 from partnerships.services import person_user_ensure
-from performance import periods, rollups, services
+from performance import periods, rollups, rules, services
 from performance.models import (
     BreakdownDimension,
+    DataQuality,
     Indicator,
     IndicatorAssignment,
     IndicatorReturn,
@@ -125,6 +126,7 @@ class DemoLoader:
                     "baseline_period": baseline_years[FIRST_YEAR - 1],
                     "min_value": Decimal(0) if spec["unit"] != "index" else None,
                     "max_value": Decimal(100) if spec["unit"] == "percentage" else None,
+                    "is_survey": spec.get("survey", False),
                     "is_demo": True,
                 },
             )
@@ -269,6 +271,7 @@ class DemoLoader:
         figures = services.IndicatorFigures(
             value=figures.value, numerator=figures.numerator, denominator=figures.denominator,
             commentary=figures.commentary, breakdowns=breakdowns,
+            quality=self.quality_for(indicator, spec, locality, period, figures),
         )
         ret = services.indicator_return_save(
             indicator=indicator, locality=locality, period=period, organisation=organisation,
@@ -276,6 +279,33 @@ class DemoLoader:
         )
         self.up.report.count("indicator returns", "created")
         self.walk_workflow(ret, fate, period, rng)
+
+    def quality_for(self, indicator: Indicator, spec: dict, locality: Locality, period: ReportingPeriod, figures) -> dict:
+        """How final and how certain the demo's figure is: a survey's sample base (each district)
+        or published interval (the county); provisional figures in the open quarter, as the
+        police's recorded crime and the NHS's activity data are until their sources' final
+        releases; now and then a revised one."""
+        rng = _rng(indicator.code, locality.gss_code, period.label, "quality")
+        quality: dict = {}
+        if spec.get("survey"):
+            base = round(spec["sample_base_per_district"] * rng.uniform(0.8, 1.2))
+            if locality.kind == Locality.Kind.COUNTY:
+                estimate = figures.value if figures.value is not None else services.indicator_value_from_rate(
+                    indicator=indicator, numerator=figures.numerator, denominator=figures.denominator)
+                limits = rules.survey_limits(unit=indicator.unit, value=estimate, ci_lower=None, ci_upper=None,
+                                             sample_base=base * len(self.districts))
+                if limits:  # as the source publishes it, to one decimal place
+                    quality.update(ci_lower=_decimal(limits[0], 1), ci_upper=_decimal(limits[1], 1))
+            else:
+                quality["sample_base"] = base
+        roll = rng.random()
+        if period == self.open_quarter and roll < 0.35:
+            quality.update(quality=DataQuality.PROVISIONAL, source_released=period.end + timedelta(days=20),
+                           quality_note="Provisional: the source's final figures come with its next quarterly release.")
+        elif period != self.open_quarter and roll < 0.03:
+            quality.update(quality=DataQuality.REVISED, source_released=period.end + timedelta(days=120),
+                           quality_note="Revised in the source's later release.")
+        return quality
 
     def walk_workflow(self, ret, fate: str, period: ReportingPeriod, rng: random.Random) -> None:
         if fate == "draft":

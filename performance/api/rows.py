@@ -20,7 +20,8 @@ RETURN_FIELDS = {
 # paginator reads the last row's value of it) is in the row.
 MODEL_FIELDS = [
     "id", "indicator", "locality", "period", "breakdown", "organisation", "value", "numerator", "denominator",
-    "commentary", "state", "return_reason", "version", "submitted_at", "decided_at", "created_at", "updated_at",
+    "commentary", "quality", "source_released", "quality_note", "ci_lower", "ci_upper", "sample_base",
+    "state", "return_reason", "version", "submitted_at", "decided_at", "created_at", "updated_at",
 ]
 
 
@@ -62,6 +63,12 @@ def indicator_return_row(row: dict, zone) -> dict:
         "numerator": _decimal(row["numerator"]),
         "denominator": _decimal(row["denominator"]),
         "commentary": row["commentary"],
+        "quality": row["quality"],
+        "source_released": row["source_released"].isoformat() if row["source_released"] else None,
+        "quality_note": row["quality_note"],
+        "ci_lower": _decimal(row["ci_lower"]),
+        "ci_upper": _decimal(row["ci_upper"]),
+        "sample_base": row["sample_base"],
         "state": row["state"],
         "return_reason": row["return_reason"],
         "version": row["version"],

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from ..models import (
+    DataQuality,
     Indicator,
     IndicatorReturn,
     IndicatorRollup,
@@ -59,7 +60,8 @@ class IndicatorReturnSerializer(serializers.ModelSerializer):
         model = IndicatorReturn
         fields = [
             "id", "indicator", "locality", "period", "breakdown", "organisation", "value", "numerator", "denominator",
-            "commentary", "state", "return_reason", "version", "submitted_at", "decided_at", "updated_at",
+            "commentary", "quality", "source_released", "quality_note", "ci_lower", "ci_upper", "sample_base",
+            "state", "return_reason", "version", "submitted_at", "decided_at", "updated_at",
         ]
 
     def get_breakdown(self, ret) -> str:
@@ -80,6 +82,20 @@ class IndicatorReturnWriteSerializer(serializers.Serializer):
         child=serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True), required=False, default=dict,
         help_text='Values by breakdown, e.g. {"severity:fatal": 2, "severity:serious": 14}.',
     )
+    quality = serializers.ChoiceField(
+        choices=DataQuality.choices, required=False,
+        help_text="How final the figure is. Not sent: kept as stored (a new return is final).",
+    )
+    source_released = serializers.DateField(required=False, allow_null=True,
+                                            help_text="When the source published (or revised) the figure.")
+    quality_note = serializers.CharField(required=False, allow_blank=True, max_length=500,
+                                         help_text="Required unless final: what is provisional, estimated or revised.")
+    ci_lower = serializers.DecimalField(max_digits=20, decimal_places=4, required=False, allow_null=True,
+                                        help_text="Survey estimates: the published lower 95% limit.")
+    ci_upper = serializers.DecimalField(max_digits=20, decimal_places=4, required=False, allow_null=True,
+                                        help_text="Survey estimates: the published upper 95% limit.")
+    sample_base = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                           help_text="Survey estimates without a published interval: people who answered.")
     version = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                        help_text="The version you read; required to change an existing return.")
     submit = serializers.BooleanField(required=False, default=False, help_text="Submit for approval after saving.")
@@ -150,8 +166,8 @@ class IndicatorRollupSerializer(serializers.ModelSerializer):
         model = IndicatorRollup
         fields = [
             "id", "indicator", "locality", "period", "breakdown_key", "breakdown_label", "value", "numerator", "denominator",
-            "ci_lower", "ci_upper", "reporting", "expected", "coverage", "missing", "complete", "target", "tolerance_percent",
-            "status",
+            "ci_lower", "ci_upper", "reporting", "expected", "coverage", "missing", "complete", "flags", "commentary",
+            "target", "tolerance_percent", "status",
             "previous_value", "direction_previous", "year_ago_value", "direction_year", "computed_at",
         ]
 

@@ -110,8 +110,12 @@ def indicator_entry(item: dict) -> dict:
     """The arguments of ``services.indicator_return_enter`` for one validated write item."""
     return {
         "indicator_code": item["indicator"], "gss_code": item["locality"], "period_label": item["period"],
-        "figures": services.IndicatorFigures(value=item.get("value"), numerator=item.get("numerator"),
-                                             denominator=item.get("denominator"), commentary=item.get("commentary", "")),
+        "figures": services.IndicatorFigures(
+            value=item.get("value"), numerator=item.get("numerator"), denominator=item.get("denominator"),
+            commentary=item.get("commentary", ""),
+            # data quality and survey fields: those not sent keep their stored values, in a POST as in a PATCH
+            quality={name: item[name] for name in services.QUALITY_FIELDS if name in item},
+        ),
         "breakdown_values": item.get("breakdowns") or {}, "expected_version": item.get("version"),
         "submit": item.get("submit", False), "confirm_warnings": item.get("confirm_warnings", False),
     }

@@ -306,8 +306,9 @@ def test_the_long_format_export_round_trips_through_the_import(client, draft_and
     text = b"".join(response.streaming_content).decode()
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     lines = text.strip().splitlines()
-    assert lines[0] == "period,indicator_code,area_gss_code,breakdown,value,numerator,denominator,state"
-    assert lines[1:] == [f"{period.label},T-RECYC,E07000105,,,45,100,approved"], "approved values only"
+    assert lines[0] == ("period,indicator_code,area_gss_code,breakdown,value,numerator,denominator,state,"
+                        "quality,source_released,quality_note,ci_lower,ci_upper,sample_base")
+    assert lines[1:] == [f"{period.label},T-RECYC,E07000105,,,45,100,approved,final,,,,,"], "approved values only"
     # The same file, uploaded to a portal where that return does not exist yet, recreates it.
     IndicatorReturn.objects.filter(pk=approved.pk).delete()
     job = imports.import_preview(user=officer, organisation=council(), period=period, filename="export.csv", raw=text.encode())

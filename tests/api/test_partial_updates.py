@@ -39,6 +39,15 @@ CASES = [
     ("rate", "denominator", None, {"denominator": None, "value": None}),
     ("rate", "commentary", "Checked with the waste team", {"commentary": "Checked with the waste team"}),
     ("rate", "value", "99", {}),  # a rate's value is computed from its numerator and denominator
+    # data quality and survey fields: each alone, the others kept
+    ("count", "quality", "provisional", {"quality": "provisional"}),
+    ("count", "quality_note", "Police data are provisional until July", {"quality_note": "Police data are provisional until July"}),
+    ("count", "source_released", "2012-07-19", {"source_released": datetime.date(2012, 7, 19)}),
+    ("count", "source_released", None, {"source_released": None}),
+    ("survey", "ci_lower", "60.5", {"ci_lower": Decimal("60.5")}),
+    ("survey", "ci_upper", "70.5", {"ci_upper": Decimal("70.5")}),
+    ("survey", "sample_base", 900, {"sample_base": 900}),
+    ("survey", "sample_base", None, {"sample_base": None}),
     ("milestone", "status", "at_risk", {"status": "at_risk"}),
     ("milestone", "percent_complete", 55, {"percent_complete": 55}),
     ("milestone", "revised_date", "2012-11-30", {"revised_date": datetime.date(2012, 11, 30)}),
@@ -46,7 +55,8 @@ CASES = [
     ("milestone", "commentary", "Contractor delayed", {"commentary": "Contractor delayed"}),
     ("milestone", "commentary", "", {"commentary": ""}),
 ]
-RESOURCE = {"count": "indicator-returns", "rate": "indicator-returns", "milestone": "milestone-returns"}
+RESOURCE = {"count": "indicator-returns", "rate": "indicator-returns", "survey": "indicator-returns",
+            "milestone": "milestone-returns"}
 
 
 @pytest.fixture(autouse=True)
@@ -76,10 +86,21 @@ def returns(period, count_indicator, rate_indicator, officer):
     from ambitions.models import DeliveryPlan
     from performance.models import Milestone
 
+    from tests.factories import IndicatorFactory
+
     count = services.indicator_return_save(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=services.IndicatorFigures(value=Decimal(12), commentary="From the police",
-                                          breakdowns={category("fatal").pk: Decimal(2), category("serious").pk: Decimal(10)}),
+                                          breakdowns={category("fatal").pk: Decimal(2), category("serious").pk: Decimal(10)},
+                                          quality={"quality": "estimated", "quality_note": "Two weeks estimated",
+                                                   "source_released": datetime.date(2012, 7, 1)}),
+    )
+    survey_indicator = IndicatorFactory(code="T-SURVEY", unit="percentage", aggregation="none", is_survey=True)
+    services.assignment_ensure(organisation=council(), indicator=survey_indicator, locality=district())
+    survey = services.indicator_return_save(
+        indicator=survey_indicator, locality=district(), period=period, organisation=council(), user=officer,
+        figures=services.IndicatorFigures(value=Decimal(64), commentary="Place Survey",
+                                          quality={"ci_lower": Decimal(61), "ci_upper": Decimal(67), "sample_base": 1100}),
     )
     rate = services.indicator_return_save(
         indicator=rate_indicator, locality=district(), period=period, organisation=council(), user=officer,
@@ -94,7 +115,7 @@ def returns(period, count_indicator, rate_indicator, officer):
         progress=services.MilestoneProgress(status="on_track", percent_complete=30,
                                             revised_date=datetime.date(2012, 10, 31), commentary="On schedule"),
     )
-    return {"count": count, "rate": rate, "milestone": progress}
+    return {"count": count, "rate": rate, "survey": survey, "milestone": progress}
 
 
 def stored(ret) -> dict:
@@ -107,7 +128,7 @@ def stored(ret) -> dict:
     parts = IndicatorReturn.objects.filter(indicator=row.indicator, locality=row.locality, period=row.period,
                                            breakdown__isnull=False).select_related("breakdown__dimension")
     return {"value": row.value, "numerator": row.numerator, "denominator": row.denominator, "commentary": row.commentary,
-            "state": row.state,
+            "state": row.state, **{name: getattr(row, name) for name in services.QUALITY_FIELDS},
             "breakdowns": {f"{p.breakdown.dimension.code}:{p.breakdown.code}": p.value for p in parts}}
 
 
@@ -150,7 +171,8 @@ def test_patches_one_after_another_each_keep_the_others(client, returns):
                         format="json").status_code == 200
     assert stored(count)["value"] == Decimal(12) and stored(count)["commentary"] == "x"
     assert stored(rate) == {"value": Decimal(40), "numerator": Decimal(40), "denominator": Decimal(100),
-                            "commentary": "From the waste team", "state": "draft", "breakdowns": {}}
+                            "commentary": "From the waste team", "state": "draft", "breakdowns": {},
+                            **services.QUALITY_DEFAULTS}
     assert stored(milestone) == {"status": "on_track", "percent_complete": 40, "revised_date": datetime.date(2012, 10, 31),
                                  "commentary": "On schedule", "state": "draft"}
 
@@ -235,9 +257,13 @@ def test_a_post_with_the_version_replaces_the_figures(client, returns, period):
         "indicator": "T-KSI", "locality": "E07000105", "period": period.label, "value": "9", "version": version(count),
     }, format="json")
     assert response.status_code == 201, response.content
-    # Every figure not sent is emptied; breakdowns are rows of their own and only change when named.
+    # Every figure not sent is emptied; breakdowns are rows of their own and only change when named;
+    # the data-quality fields, which older partner systems do not know of, keep their stored values.
     assert stored(count) == {"value": Decimal(9), "numerator": None, "denominator": None, "commentary": "", "state": "draft",
-                             "breakdowns": {"severity:fatal": Decimal(2), "severity:serious": Decimal(10)}}
+                             "breakdowns": {"severity:fatal": Decimal(2), "severity:serious": Decimal(10)},
+                             "quality": "estimated", "quality_note": "Two weeks estimated",
+                             "source_released": datetime.date(2012, 7, 1), "ci_lower": None, "ci_upper": None,
+                             "sample_base": None}
 
 
 def test_a_milestone_post_with_the_version_replaces_the_progress(client, returns, period):

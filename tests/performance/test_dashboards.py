@@ -335,7 +335,7 @@ def test_an_incomplete_figure_is_in_no_exception_list_answer_or_report(client, a
     assert row["newer"]["period"] == "2012/13 Q4" and row["newer"]["status"] == "Not judged: incomplete"
     csv_rows = dashboards.board_report_rows(content)
     newer = next(r for r in csv_rows if r[1] == indicator.code and r[3] == "2012/13 Q4")
-    assert newer[6:] == ["Not judged: incomplete", "not judged", "3/12 districts", "no"]
+    assert newer[6:] == ["Not judged: incomplete", "not judged", "3/12 districts", "no", ""]
     # with only the incomplete quarter there is nothing to judge anywhere
     from performance.models import IndicatorRollup
 

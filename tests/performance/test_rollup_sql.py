@@ -70,6 +70,21 @@ def test_status_agrees(value, target, tolerance, polarity):
 
 
 @settings(max_examples=300, deadline=None)
+@given(unit=st.sampled_from(UNITS), value=st.one_of(st.none(), st.decimals(0, 100, places=4)),
+       interval=st.one_of(st.none(), st.tuples(st.decimals(0, 50, places=4), st.decimals(0, 50, places=4))),
+       sample_base=st.one_of(st.none(), st.integers(1, 10**6)))
+def test_survey_limits_agree(unit, value, interval, sample_base):
+    lower, upper = sorted(interval) if interval else (None, None)
+    expected = rules.survey_limits(unit=unit, value=value, ci_lower=lower, ci_upper=upper, sample_base=sample_base)
+    got = sql("kf_survey_lower(%s, %s, %s, %s, %s), kf_survey_upper(%s, %s, %s, %s, %s)",
+              *([unit, value, lower, upper, sample_base] * 2))
+    if expected is None:
+        assert got == (None, None)
+    else:
+        assert close(got[0], expected[0]) and close(got[1], expected[1])
+
+
+@settings(max_examples=300, deadline=None)
 @given(reporting=st.integers(0, 14), expected=st.integers(0, 13), aggregation=st.sampled_from(["sum", "ratio", "none"]),
        min_coverage=st.one_of(st.none(), st.integers(1, 14)))
 def test_completeness_agrees(reporting, expected, aggregation, min_coverage):
@@ -92,7 +107,7 @@ def test_direction_agrees(current, previous, polarity, with_ci, spread):
 
 COLUMNS = [
     "breakdown_label", "value", "numerator", "denominator", "ci_lower", "ci_upper", "reporting", "expected", "missing",
-    "complete", "target", "tolerance_percent", "status", "previous_value", "direction_previous", "year_ago_value", "direction_year",
+    "complete", "flags", "commentary", "target", "tolerance_percent", "status", "previous_value", "direction_previous", "year_ago_value", "direction_year",
 ]
 
 
@@ -116,16 +131,19 @@ def generated_data(seed: int):
     county = Locality.objects.get(kind="county")
     kcc = Organisation.objects.get(short_name="KCC")
     indicators = []
-    for unit, aggregation, level, min_coverage in [
-        ("count", "sum", "district", None), ("percentage", "ratio", "district", None),
-        ("percentage", "ratio", "district", 9), ("rate_per_100000", "ratio", "district", None),
-        ("currency_gbp", "sum", "district", None), ("score", "none", "both", None), ("score", "none", "district", None),
-        ("count", "sum", "county", None), ("percentage", "ratio", "county", None),
+    for unit, aggregation, level, min_coverage, survey in [
+        ("count", "sum", "district", None, False), ("percentage", "ratio", "district", None, False),
+        ("percentage", "ratio", "district", 9, False), ("rate_per_100000", "ratio", "district", None, False),
+        ("currency_gbp", "sum", "district", None, False), ("score", "none", "both", None, False),
+        ("score", "none", "district", None, False), ("count", "sum", "county", None, False),
+        ("percentage", "ratio", "county", None, False),
+        # survey estimates: with sample bases (a ratio) and with published intervals (districts and county)
+        ("percentage", "ratio", "district", 10, True), ("percentage", "none", "both", None, True),
     ]:
         indicators.append(IndicatorFactory(
             unit=unit, aggregation=aggregation, reporting_level=level, polarity=rng.choice(POLARITIES),
             numerator_label="n" if aggregation == "ratio" else "", denominator_label="d" if aggregation == "ratio" else "",
-            min_coverage=min_coverage,
+            min_coverage=min_coverage, is_survey=survey,
         ))
     returns = []
     for indicator in indicators:
@@ -150,8 +168,21 @@ def generated_data(seed: int):
                     else:
                         numerator = denominator = None
                         value = None if rng.random() < 0.05 else Decimal(rng.randint(0, 100000)) / 100
+                        if indicator.unit == "percentage" and value is not None:
+                            value = min(value, Decimal(100))
+                    published = sample_base = None
+                    if indicator.is_survey and category is None:
+                        if indicator.aggregation == "none" and value is not None and rng.random() < 0.8:
+                            half = Decimal(rng.randint(100, 600)) / 100
+                            published = (value - half, value + half)
+                        elif rng.random() < 0.9:
+                            sample_base = rng.randint(200, 2000)
                     returns.append(IndicatorReturn(
                         indicator=indicator, locality=area, period=period, breakdown=category, organisation=kcc,
+                        quality=rng.choice(["final"] * 5 + ["provisional", "estimated", "revised"]),
+                        commentary=rng.choice(["", "Checked", "Off target: staff shortages"]),
+                        ci_lower=published[0] if published else None, ci_upper=published[1] if published else None,
+                        sample_base=sample_base,
                         value=value, numerator=numerator, denominator=denominator, state=state,
                         decided_at=datetime.datetime(2014, 1, 1, tzinfo=datetime.UTC)
                         + datetime.timedelta(minutes=rng.randint(0, 10**5)),
@@ -174,6 +205,8 @@ def test_every_slice_is_the_same_rows_as_the_python_reference(seed):
     assert len(from_sql) > 500
     complete = [row[COLUMNS.index("complete")] for key, row in from_sql.items() if key[1] == Locality.objects.get(kind="county").pk]
     assert True in complete and False in complete, "the data have county figures that may and may not be judged"
+    flags = {tuple(row[COLUMNS.index("flags")]) for row in from_sql.values()}
+    assert ("provisional",) in flags and any(len(f) > 1 for f in flags), "flags travel, alone and together"
     assert from_sql.keys() == from_python.keys()
     differing = {key: (from_sql[key], from_python[key]) for key in from_sql if from_sql[key] != from_python[key]}
     assert not differing, list(differing.items())[:3]
