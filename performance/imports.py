@@ -786,8 +786,8 @@ def _copy_text(value) -> str:
 
 
 RETURN_COPY_FIELDS = (
-    "id, created_at, updated_at, organisation_id, period_id, state, return_reason, confirmed_warnings, "
-    "indicator_id, locality_id, breakdown_id, value, numerator, denominator, commentary, version"
+    "id, created_at, updated_at, organisation_id, period_id, state, return_reason, confirmed_warnings, quality, "
+    "quality_note, indicator_id, locality_id, breakdown_id, value, numerator, denominator, commentary, version"
 )
 EVENT_COPY_FIELDS = "at, actor_id, action, to_state, note, indicator_return_id, from_state, version, changes"
 
@@ -829,7 +829,8 @@ def _write_postgresql(*, new, updates, breakdown_updates, events, now, actor_id,
             raw.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
             raw.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [raw.fetchone()[0], len(new)])
             ids = [r[0] for r in raw.fetchall()]
-            fixed = f"{now.isoformat()}\t{now.isoformat()}\t{organisation_id}\t{period_id}\tdraft\t\t[]\t"
+            # a new return is final, with no note (the file carries no data-quality fields)
+            fixed = f"{now.isoformat()}\t{now.isoformat()}\t{organisation_id}\t{period_id}\tdraft\t\t[]\tfinal\t\t"
             lines = []
             append = lines.append
             for pk, n in zip(ids, new):

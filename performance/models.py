@@ -177,7 +177,7 @@ class Indicator(TimeStampedModel):
     ambitions = models.ManyToManyField("ambitions.Ambition", blank=True, related_name="indicators")
     breakdown_dimensions = models.ManyToManyField(BreakdownDimension, blank=True, related_name="indicators")
     is_survey = models.BooleanField(
-        "survey estimate", default=False,
+        "survey estimate", default=False, db_default=False,
         help_text="A sample survey's estimate (Annual Population Survey, Place Survey, Active People): its returns carry "
         "the published confidence interval or the unweighted sample base, and its confidence limits and direction of "
         "travel come from those alone.",
@@ -345,9 +345,14 @@ class IndicatorReturn(ReturnBase):
     confirmed_warnings = models.JSONField(
         default=list, blank=True, help_text="Warnings the officer confirmed, with a comment, when submitting."
     )
-    quality = models.CharField("data quality", max_length=12, choices=DataQuality.choices, default=DataQuality.FINAL)
+    # Database defaults too, so that rows written outside the ORM (COPY, set-based SQL) get them.
+    quality = models.CharField(
+        "data quality", max_length=12, choices=DataQuality.choices, default=DataQuality.FINAL, db_default=DataQuality.FINAL,
+    )
     source_released = models.DateField(null=True, blank=True, help_text="When the source published (or revised) this figure.")
-    quality_note = models.CharField(max_length=500, blank=True, help_text="What is provisional, estimated or revised, and why.")
+    quality_note = models.CharField(
+        max_length=500, blank=True, default="", db_default="", help_text="What is provisional, estimated or revised, and why.",
+    )
     ci_lower = models.DecimalField(
         "published lower 95% limit", max_digits=20, decimal_places=4, null=True, blank=True,
         help_text="Survey estimates: the lower limit of the published 95% confidence interval.",
@@ -539,6 +544,10 @@ class ReturnEvent(models.Model):
         MilestoneReturn, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
     )
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    api_key = models.ForeignKey(
+        "partnerships.PartnerAPIKey", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The partner's API key that made the change, when no person did (keys are revoked, not deleted).",
+    )
     at = models.DateTimeField(db_index=True)
     action = models.CharField(max_length=12, choices=Action.choices)
     from_state = models.CharField(max_length=10, choices=WorkflowState.choices, blank=True)
@@ -652,14 +661,16 @@ class IndicatorRollup(models.Model):
     expected = models.PositiveSmallIntegerField(default=0, help_text="Areas that should report.")
     missing = models.JSONField(default=list, blank=True, help_text="Names of the areas with no approved return.")
     complete = models.BooleanField(
-        default=False, help_text="Enough areas reported for the figure to be judged (rules.is_complete); when "
+        default=False, db_default=False, help_text="Enough areas reported for the figure to be judged (rules.is_complete); when "
         "false the figure has no status against target and no direction of travel.",
     )
     flags = models.JSONField(
-        default=list, blank=True,
+        default=list, db_default=models.Value([], output_field=models.JSONField()), blank=True,
         help_text="Data-quality flags of the returns in the figure (provisional, estimated, revised), sorted.",
     )
-    commentary = models.TextField(blank=True, help_text="The officer's commentary on the approved return (own figures only).")
+    commentary = models.TextField(
+        blank=True, default="", db_default="", help_text="The officer's commentary on the approved return (own figures only).",
+    )
     target = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
     tolerance_percent = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     status = models.CharField(max_length=10, default="no_target")

@@ -3,7 +3,6 @@ history. Each starts from the user's scope (``permissions.visible_returns``) and
 related rows in bulk, so a page costs a fixed number of queries."""
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -12,7 +11,6 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from kentforum.roles import GROUP_NAMES, Role, user_organisation
-from partnerships.models import PartnerAPIKey
 
 from . import permissions
 from .models import (
@@ -185,16 +183,9 @@ class ReturnHistory:
         return iter(self.events)
 
 
-# A partner key's write records no person: ``services._record`` ends the event's note with
-# "(via API key '<name>' (<prefix>))" (``permissions.KeyActor.__str__``). Until an event names
-# its key in a field of its own, the history finds the key again by that prefix.
-KEY_MARK = re.compile(r"\s*\(via API key '(?P<name>.*)' \((?P<prefix>[^()\s]+)\)\)\Z", re.S)
-
-
 @dataclass(frozen=True)
 class KeyWriter:
-    """The partner API key that made a change: its name and its partner organisation's name
-    (empty if the key has since been deleted)."""
+    """The partner API key that made a change: its name and its partner organisation's name."""
 
     name: str
     partner: str = ""
@@ -202,27 +193,17 @@ class KeyWriter:
 
 def _attribute_writers(events: list) -> list:
     """Give each event ``by_key`` (a ``KeyWriter`` for a partner key's write, else None) and
-    ``comment`` (its note without the key's mark), in at most one query for all the keys."""
-    marks = {}
+    ``comment`` (its note)."""
     for event in events:
-        event.by_key, event.comment = None, event.note
-        if event.actor_id is None and (match := KEY_MARK.search(event.note)):
-            marks[event.pk] = match
-    if marks:
-        partners = dict(
-            PartnerAPIKey.objects.filter(prefix__in={m["prefix"] for m in marks.values()})
-            .values_list("prefix", "partner__name")
-        )
-        for event in events:
-            if match := marks.get(event.pk):
-                event.by_key = KeyWriter(name=match["name"], partner=partners.get(match["prefix"], ""))
-                event.comment = event.note[: match.start()]
+        key = event.api_key
+        event.by_key = KeyWriter(name=key.name, partner=key.partner.name if key.partner_id else "") if key else None
+        event.comment = event.note
     return events
 
 
 def return_history(ret, *, show_all: bool = False) -> ReturnHistory:
     """A return's changes for its page; each says who made it (``_attribute_writers``)."""
-    events = ret.events.select_related("actor")
+    events = ret.events.select_related("actor", "api_key__partner")
     total = events.count()
     if show_all or total <= HISTORY_SHOWN:
         return ReturnHistory(events=_attribute_writers(list(events.order_by("at", "id"))), total=total)

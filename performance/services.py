@@ -170,11 +170,12 @@ def _person(user):
 
 
 def _record(ret, *, action: str, user, from_state: str, changes: dict | None = None, note: str = "", at=None) -> None:
+    """One step of a return's history: who (a person, a partner's API key, or the system when
+    neither), what, and each changed field."""
     fk = "indicator_return" if isinstance(ret, IndicatorReturn) else "milestone_return"
-    if isinstance(user, permissions.KeyActor):
-        note = f"{note} (via {user})".strip()
     ReturnEvent.objects.create(
-        **{fk: ret}, actor=_person(user), at=at or timezone.now(), action=action, from_state=from_state,
+        **{fk: ret}, actor=_person(user), api_key=user.key if isinstance(user, permissions.KeyActor) else None,
+        at=at or timezone.now(), action=action, from_state=from_state,
         to_state=ret.state, version=ret.version,
         changes={k: [_jsonable(a), _jsonable(b)] for k, (a, b) in (changes or {}).items()}, note=note,
     )

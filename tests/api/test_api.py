@@ -129,7 +129,7 @@ def test_a_submit_key_posts_returns_that_reach_the_approval_queue(period, rate_i
     assert response.status_code == 201, response.content
     assert response.json()["state"] == "submitted" and response.json()["value"] == "41.0000"
     ret = IndicatorReturn.objects.get()
-    assert "via API key" in ReturnEvent.objects.filter(indicator_return=ret).last().note
+    assert ReturnEvent.objects.filter(indicator_return=ret).last().api_key.name, "the event names the key"
     from performance.selectors import approval_queue
 
     assert any(r.pk == ret.pk for _, rows in approval_queue(approver) for r in rows)
