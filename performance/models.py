@@ -115,6 +115,8 @@ class Indicator(TimeStampedModel):
         SCORE = "score", "Score"
         INDEX = "index", "Index"
         DAYS = "days", "Days"
+        YEARS = "years", "Years"
+        PERCENTAGE_POINTS = "percentage_points", "Percentage points (a gap; may be negative)"
 
     class Polarity(models.TextChoices):
         HIGHER = "higher_is_better", "Higher is better"

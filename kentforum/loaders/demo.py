@@ -46,6 +46,20 @@ FIRST_YEAR = 2011  # the demo's quarters: 2011/12 Q1 to 2012/13 Q4
 YEARS = 2
 OPEN_DEADLINE_DAYS_AHEAD = 21
 PARTNER_SECTORS = {"police", "fire", "health", "probation"}
+# Each primary care trust returns its own districts' health figures.
+PCT_DISTRICTS = {
+    "NHS West Kent": {"Dartford", "Gravesham", "Maidstone", "Sevenoaks", "Tonbridge and Malling", "Tunbridge Wells"},
+    "NHS Eastern and Coastal Kent": {"Ashford", "Canterbury", "Dover", "Shepway", "Swale", "Thanet"},
+}
+# How a count splits across a breakdown's categories, roughly as published: about one road
+# casualty killed or seriously injured in ten is killed; an unknown age is rare; most claimants
+# are men. Each district and period varies around these shares.
+BREAKDOWN_SHARES = {
+    "severity": {"fatal": 0.1, "serious": 0.9},
+    "age_band": {"under-16": 0.09, "16-24": 0.24, "25-39": 0.25, "40-64": 0.3, "over-65": 0.11, "unknown": 0.01},
+    "working_age_band": {"16-24": 0.3, "25-49": 0.5, "50-64": 0.2},
+    "sex": {"male": 0.66, "female": 0.34},
+}
 RETURN_REASONS = [
     "The figure is well below last quarter's. Please check it against the source system and add a comment.",
     "The commentary does not explain why the value is off target. Please add the reasons and the recovery plan.",
@@ -107,6 +121,7 @@ class DemoLoader:
 
     # --- indicators and targets ----------------------------------------------------------
     def load_indicators(self) -> list[tuple[Indicator, dict]]:
+        self.returned_by: dict[int, str] = {}
         dimensions = {d.code: d for d in BreakdownDimension.objects.prefetch_related("categories")}
         loaded = []
         for spec in read_yaml(self.data_dir / "indicators.yaml")["indicators"]:
@@ -124,7 +139,7 @@ class DemoLoader:
                     "ni_reference": spec["ni_reference"], "decimal_places": spec["decimal_places"],
                     "baseline_value": _decimal(spec["county_baseline"], spec["decimal_places"]),
                     "baseline_period": baseline_years[FIRST_YEAR - 1],
-                    "min_value": Decimal(0) if spec["unit"] != "index" else None,
+                    "min_value": Decimal(0) if spec["unit"] not in ("index", "percentage_points") else None,
                     "max_value": Decimal(100) if spec["unit"] == "percentage" else None,
                     "is_survey": spec.get("survey", False),
                     "is_demo": True,
@@ -136,6 +151,7 @@ class DemoLoader:
                 indicator, "breakdown_dimensions", [dimensions[c] for c in spec["breakdowns"]], "indicator breakdowns"
             )
             self.load_targets(indicator, spec)
+            self.returned_by[indicator.pk] = spec.get("returned_by", "")
             loaded.append((indicator, spec))
         return loaded
 
@@ -198,22 +214,37 @@ class DemoLoader:
         return services.IndicatorFigures(value=_decimal(value, places))
 
     def breakdown_figures(self, indicator: Indicator, total: Decimal, locality, period):
-        """Split a count across each breakdown dimension's categories so that they add up."""
+        """Split a count across each breakdown dimension's categories so that they add up, each
+        near its usual share (BREAKDOWN_SHARES), rounding by largest remainder so that no
+        category collects the others' rounding."""
         for dimension in indicator.breakdown_dimensions.all():
             categories = list(dimension.categories.all())
             rng = _rng(indicator.code, locality.gss_code, period.label, dimension.code)
-            weights = [rng.uniform(0.5, 1.5) for _ in categories]
-            shares = [int(total * Decimal(w / sum(weights))) for w in weights]
-            shares[-1] = int(total) - sum(shares[:-1])
+            usual = BREAKDOWN_SHARES.get(dimension.code, {})
+            weights = [usual.get(c.code, 1 / len(categories)) * rng.uniform(0.85, 1.15) for c in categories]
+            exact = [float(total) * w / sum(weights) for w in weights]
+            shares = [int(x) for x in exact]
+            by_remainder = sorted(range(len(exact)), key=lambda i: exact[i] - shares[i], reverse=True)
+            for i in by_remainder[: int(total) - sum(shares)]:
+                shares[i] += 1
             yield from zip(categories, shares)
 
     def who_returns(self, indicator: Indicator, locality: Locality) -> Organisation:
+        """The organisation that holds the figure returns it: Kent Police, Kent Fire and Rescue
+        and Kent Probation their own; each primary care trust its own districts'; the district
+        councils what they hold (housing, waste, local volunteering: ``returned_by: district``);
+        and Kent County Council's research and intelligence team loads everything else
+        (nationally published series and KCC's own data) centrally, for every area."""
         owner = indicator.data_owner
+        if self.returned_by.get(indicator.pk) == "district" and locality.kind == Locality.Kind.DISTRICT:
+            return self.councils[locality.pk]
+        if owner and owner.sector == "health" and locality.kind == Locality.Kind.DISTRICT:
+            return next(
+                self.organisations[name] for name, areas in PCT_DISTRICTS.items() if locality.name in areas
+            )
         if owner and owner.sector in PARTNER_SECTORS:
             return owner
-        if locality.kind == Locality.Kind.COUNTY:
-            return self.kcc
-        return self.councils[locality.pk]
+        return self.kcc
 
     def submit_time(self, period: ReportingPeriod, rng: random.Random, *, late: bool) -> datetime:
         if period == self.open_quarter:

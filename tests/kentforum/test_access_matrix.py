@@ -461,6 +461,17 @@ def build_world():
     submit_key, submit_raw = PartnerAPIKey.objects.create_key(name="Ashford submit key", partner=ashford_org, scope="submit")
     submit_key.organisations.set([ashford_org])
     APIKey.objects.create_key(name="a plain library key")
+    # Ashford's milestone return is last changed by its partner's system through the API, so
+    # every role's view of a return written by a key (no person in its history) is probed too.
+    ms_ret = targets["A"]["ms_ret"]
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {submit_raw}")
+    written = api.patch(f"/api/v1/milestone-returns/{ms_ret.pk}/", {
+        "commentary": f"{DISTRICTS['A']['texts'][2]} milestone, from the council's system", "version": ms_ret.version,
+    }, format="json")
+    assert written.status_code == 200, written.content
+    assert ReturnEvent.objects.filter(milestone_return=ms_ret, api_key=submit_key).exists()
+    ms_ret.refresh_from_db()
     seen = {"user_agent": "pytest", "ip_address": "127.0.0.1", "username": "ashford", "http_accept": "*/*", "path_info": "/accounts/login/"}
     AccessAttempt.objects.create(**seen, get_data="", post_data="", failures_since_start=1)
     AccessFailureLog.objects.create(**seen)

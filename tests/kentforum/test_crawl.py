@@ -46,7 +46,7 @@ ROLES = [None, "officer.ashford", "officer.thanet", "officer.police", "officer.k
 MAX_PAGES = 1500  # per role; the crawl fails if a role reaches more (the bound would hide pages)
 SKIPPED = ("/accounts/logout/",)
 SIGN_IN_PAGES = ("/accounts/login/", "/admin/login/")
-KEY_NAME = "Ashford finance system"
+KEY_NAME = "County research and intelligence loader"
 ROOT = str(settings.BASE_DIR) + "/"
 
 
@@ -91,11 +91,12 @@ def build_site():
     users = {u.username: u for u in get_user_model().objects.filter(username__in=[r for r in ROLES if r])}
     assert len(users) == len(ROLES) - 1, "the demo set has one user per role"
 
-    # A partner's system writes and submits one of Ashford's returns through the API.
-    ashford = Organisation.objects.get(name="Ashford Borough Council")
-    key, raw = PartnerAPIKey.objects.create_key(name=KEY_NAME, partner=ashford, scope="submit")
-    key.organisations.set([ashford])
-    assignment, period, current, figures = editable_slot(ashford)
+    # A partner's system (the county's research and intelligence team, which loads most series
+    # centrally) writes and submits one of its returns through the API.
+    kcc = Organisation.objects.get(name="Kent County Council")
+    key, raw = PartnerAPIKey.objects.create_key(name=KEY_NAME, partner=kcc, scope="submit")
+    key.organisations.set([kcc])
+    assignment, period, current, figures = editable_slot(kcc)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
     response = api.post("/api/v1/indicator-returns/", {
@@ -107,11 +108,11 @@ def build_site():
     by_key = IndicatorReturn.objects.get(pk=response.json()["id"])
     assert by_key.state == "submitted"
 
-    # An officer enters and submits one of Thanet's returns through the form.
-    thanet = users["officer.thanet"]
-    assignment, period, current, figures = editable_slot(user_organisation(thanet))
+    # An officer enters and submits another of the county's returns through the form.
+    officer = users["officer.kcc"]
+    assignment, period, current, figures = editable_slot(user_organisation(officer))
     browser = Client()
-    browser.force_login(thanet)
+    browser.force_login(officer)
     url = f"/returns/{period.pk}/indicators/{assignment.indicator.code}/{assignment.locality.gss_code}/"
     response = browser.post(url, {
         **figures, "commentary": "Entered through the form.", "action": "submit", "confirm_warnings": "on",
@@ -122,7 +123,7 @@ def build_site():
         indicator=assignment.indicator, locality=assignment.locality, period=period, breakdown__isnull=True
     )
     assert by_form.state == "submitted"
-    assert ReturnEvent.objects.filter(indicator_return=by_form, actor=thanet).exists()
+    assert ReturnEvent.objects.filter(indicator_return=by_form, actor=officer).exists()
     return {"users": users, "by_key": by_key, "by_form": by_form}
 
 
@@ -253,7 +254,7 @@ def test_every_link_each_role_is_shown_works(site, quiet_logs, capsys):
     )
     # The crawl reached the returns written by the key and through the form (the approver from
     # the approvals, their officers from My returns), and the admin.
-    for ret, officer in ((site["by_key"], "officer.ashford"), (site["by_form"], "officer.thanet")):
+    for ret, officer in ((site["by_key"], "officer.kcc"), (site["by_form"], "officer.kcc")):
         page = return_page(ret)
         assert page in reached["approver"] and page in reached[officer], page
     assert "/admin/" in reached["forum.admin"]
@@ -269,8 +270,8 @@ def test_the_history_names_the_key_the_person_and_the_system(site, client, role)
     loader's entries (no person, no key) as the system."""
     client.force_login(site["users"][role])
     pages = {ret: client.get(return_page(ret)).content.decode() for ret in (site["by_key"], site["by_form"])}
-    assert f"via API key {KEY_NAME} (Ashford Borough Council)" in pages[site["by_key"]]
-    assert site["users"]["officer.thanet"].get_full_name() in pages[site["by_form"]]
+    assert f"via API key {KEY_NAME} (Kent County Council)" in pages[site["by_key"]]
+    assert site["users"]["officer.kcc"].get_full_name() in pages[site["by_form"]]
     key_events = ReturnEvent.objects.filter(indicator_return=site["by_key"], api_key__name=KEY_NAME)
     assert key_events.count() >= 2, "the services record the key of a key's save and submission"
     for event in key_events:
