@@ -141,7 +141,7 @@ class DemoLoader:
                     "baseline_period": baseline_years[FIRST_YEAR - 1],
                     "min_value": Decimal(0) if spec["unit"] not in ("index", "percentage_points") else None,
                     "max_value": Decimal(100) if spec["unit"] == "percentage" else None,
-                    "is_survey": spec.get("survey", False),
+                    "is_survey": spec.get("survey", False), "min_coverage": spec.get("min_coverage"),
                     "is_demo": True,
                 },
             )
