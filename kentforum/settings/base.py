@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "kentforum.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A NUL in the address: a 400 that says so, before anything can take it to the database.
+    "kentforum.middleware.NulInAddressMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
