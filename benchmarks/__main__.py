@@ -25,6 +25,7 @@ def _django(database_url: str, redis_url: str) -> None:
     os.environ.update({
         "DJANGO_SETTINGS_MODULE": "kentforum.settings.base", "DATABASE_URL": database_url, "REDIS_URL": redis_url,
         "DEBUG": "false", "CELERY_TASK_ALWAYS_EAGER": "true", "API_ANON_RATE": "1000000/min",
+        "API_USER_RATE": "1000000/min",  # the bulk write's 5,000 items count against the officer's rate
     })
     sys.path.insert(0, str(ROOT))
     import django
@@ -35,7 +36,7 @@ def _django(database_url: str, redis_url: str) -> None:
 def _env(database_url: str, redis_url: str) -> dict:
     return {**os.environ, "DJANGO_SETTINGS_MODULE": "kentforum.settings.base", "DATABASE_URL": database_url,
             "REDIS_URL": redis_url, "DEBUG": "false", "CELERY_TASK_ALWAYS_EAGER": "true",
-            "API_ANON_RATE": "1000000/min"}
+            "API_ANON_RATE": "1000000/min", "API_USER_RATE": "1000000/min"}
 
 
 def _psql(server: str, sql: str) -> None:
@@ -97,6 +98,7 @@ def run(options) -> int:
             _step(["-m", "benchmarks", "measure", "--scale", scale, "--database-url", url, "--redis-url", redis_url,
                    "--repeat", str(options.repeat), "--rollup-repeat", str(options.rollup_repeat or options.repeat),
                    "--items", str(options.api_items), "--latency-samples", str(options.latency_samples),
+                   "--bulk-items", str(options.bulk_items),
                    "--output", f"{tmp}/{scale}.json", "--skip", "dashboards",
                    *(["--only", *options.only] if options.only else [])],
                   small_env, log)
@@ -117,18 +119,19 @@ def run(options) -> int:
                         page = parts[scale]["dashboards"].setdefault(url, {"seconds": [], "queries": measured["queries"]})
                         page["seconds"] += measured["seconds"]
     earlier = None
-    if options.only:  # the other steps' figures stay those of the run that --output holds
+    if options.only:  # the other steps' figures (and the scales) stay those of the run that --output holds
         earlier = json.loads(Path(options.output).read_text())
-        parts = {scale: {**earlier["raw"][scale], **parts[scale]} for scale in parts}
+        parts = {scale: {**earlier["raw"][scale], **{k: v for k, v in parts[scale].items() if k in options.only}}
+                 for scale in parts}
     if not options.keep:
         for name in names.values():
             _psql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     results = combine(parts, options, time.perf_counter() - started)
     if earlier is not None:  # say which run the figures come from, and what was measured again
-        remeasured = {"steps": options.only, "command": results["command"] + " --reuse --only " + " ".join(options.only),
+        again = results["command"] + (" --reuse" if options.reuse else "") + " --only " + " ".join(options.only)
+        remeasured = {"steps": options.only, "command": again, "platform": results["machine"]["platform"],
                       "when": results["machine"]["when"], "seconds": results["seconds"]}
-        results.update({key: earlier[key] for key in ("command", "seconds")})
-        results["machine"]["when"] = earlier["machine"]["when"]
+        results.update({key: earlier[key] for key in ("command", "seconds", "machine")})
         results["remeasured"] = [*earlier.get("remeasured", []), remeasured]
     output = Path(options.output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -183,6 +186,25 @@ def combine(parts: dict, options, seconds: float) -> dict:
         f"{imp['rows']:,} rows a file, {imp.get('rows_saved', imp['rows']):,} saved"
         + (f"; check and preview {statistics.median(imp['preview_seconds']):.2f} s, confirm and save "
            f"{statistics.median(imp['apply_seconds']):.2f} s" if imp.get("preview_seconds") else ""))
+    if large.get("bulk"):
+        bulk = large["bulk"]
+        r = statistics.median(bulk["api_items_per_second"]) / statistics.median(bulk["copy_rows_per_second"])
+        row(f"Bulk API write ({bulk['items']:,} items: validate, check, save, audit, answer) vs COPY",
+            _spread(bulk["api_items_per_second"]), _spread(bulk["copy_rows_per_second"]), r, "≥ 50%", r >= 0.50,
+            "items/s", f"{bulk['rows_saved']:,} new returns a request; its write (COPY of returns and events) "
+            f"{statistics.median(bulk['api_write_seconds']):.2f} s")
+        per_thousand = [s / bulk["items"] * 1000 for s in bulk["race_write_seconds"]]
+        r = statistics.median(per_thousand)
+        row("Bulk write's statements (COPY, then row locks and UPDATE), per 1,000 items changed and submitted",
+            _spread(per_thousand), None, r, "< 1 s", r < 1.0, "s",
+            f"{bulk['items']:,} drafts changed and submitted in {statistics.median(bulk['race_bulk_seconds']):.2f} s "
+            f"(check and write); stored rows are locked only for the part after the COPY")
+        longest = bulk["officer_longest_wait_seconds"]
+        r = max(longest)
+        row(f"An officer's save racing that {bulk['items']:,}-item bulk write (longest wait)", _spread(longest), None, r,
+            "< 3 s (DB_LOCK_TIMEOUT)", r < 3.0, "s",
+            f"{bulk['officer_saves']:,} saves of one of its returns from another process while it ran; median save "
+            f"{bulk['officer_median_save_seconds']:.3f} s")
     return {
         "command": " ".join(["python -m benchmarks run", f"--values {options.values}",
                              f"--small-values {options.small_values}", f"--repeat {options.repeat}",
@@ -247,6 +269,7 @@ def measure_command(options) -> int:
             ("incremental", lambda: measure.incremental_rollup(options.repeat)),
             ("api", lambda: measure.api_list(options.items, options.repeat)),
             ("import", lambda: measure.csv_import(min(options.repeat, 2))),
+            ("bulk", lambda: measure.bulk_write(min(options.repeat, 3), options.bulk_items)),
         ]
         if options.latency_samples:
             steps.append(("worker", lambda: measure.worker_latency(options.latency_samples, options.database_url)))
@@ -260,7 +283,8 @@ def measure_command(options) -> int:
     if options.only or options.skip:
         steps = [step for step in steps if step[0] in (options.only or [name for name, _ in steps])
                  and step[0] not in (options.skip or [])]
-        if not rolled_up and full not in steps:  # the pages and the increments need the summary tables
+        needs_summary = {"dashboards", "incremental", "worker"} & {name for name, _ in steps}
+        if not rolled_up and full not in steps and needs_summary:  # the pages and the increments need them
             from performance import rollups
 
             rollups.rebuild_all()
@@ -284,6 +308,7 @@ def main(argv=None) -> int:
     run_parser.add_argument("--rollup-repeat", type=int, default=None, help="repetitions of the full rollup (default --repeat)")
     run_parser.add_argument("--api-items", type=int, default=100_000)
     run_parser.add_argument("--latency-samples", type=int, default=20)
+    run_parser.add_argument("--bulk-items", type=int, default=5000, help="items of the bulk write (at most 5,000)")
     run_parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/"),
                             help="the PostgreSQL server (databases are made on it)")
     run_parser.add_argument("--prefix", default="kfbench", help="names of the two databases made")
@@ -309,6 +334,7 @@ def main(argv=None) -> int:
     measure_parser.add_argument("--rollup-repeat", type=int, default=5)
     measure_parser.add_argument("--items", type=int, default=100_000)
     measure_parser.add_argument("--latency-samples", type=int, default=20)
+    measure_parser.add_argument("--bulk-items", type=int, default=5000, help="items of the bulk write (at most 5,000)")
     measure_parser.add_argument("--output", required=True)
     measure_parser.add_argument("--only", nargs="*", default=None, help="measure only these steps")
     measure_parser.add_argument("--skip", nargs="*", default=None, help="measure all steps but these")

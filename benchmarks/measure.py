@@ -306,3 +306,187 @@ def csv_import(repeat: int) -> dict:
         copied.append(saved / copy_ceiling(written.getvalue()))
     return {"import_rows_per_second": imported, "copy_rows_per_second": copied, "rows": rows, "rows_saved": saved,
             "preview_seconds": previews, "apply_seconds": applies}
+
+
+# --- The API's bulk write against COPY, and an officer's save racing it ---------------------------
+
+BULK_ITEMS = 5000  # the most one bulk request may carry
+BULK_PERIODS = 4  # the items are spread over this many open quarters
+
+
+def _bulk_setup(items: int):
+    """Slots for one ``items``-item bulk write by Ashford's benchmark officer: synthetic
+    indicators (half counts, half percentages) assigned to Ashford, returned in ``BULK_PERIODS``
+    open quarters; the same at every scale, so that what grows is the table behind them."""
+    from localities.models import Locality
+    from performance import periods, services
+    from performance.models import Indicator, IndicatorAssignment
+
+    organisation, user, _ = _import_setup()
+    ashford = Locality.objects.get(gss_code="E07000105")
+    count = -(-items // BULK_PERIODS)
+    indicators = Indicator.objects.bulk_create([
+        Indicator(code=f"BULK-{n:05d}", name=f"Bulk measure {n}", definition="Synthetic data for the bulk benchmark.",
+                  unit="percentage" if n % 2 else "count", aggregation="ratio" if n % 2 else "sum",
+                  polarity="higher_is_better", numerator_label="People meeting it" if n % 2 else "",
+                  denominator_label="People" if n % 2 else "")
+        for n in range(count)
+    ])
+    IndicatorAssignment.objects.bulk_create(
+        [IndicatorAssignment(organisation=organisation, indicator=i, locality=ashford) for i in indicators])
+    quarters = []
+    for number in range(1, BULK_PERIODS + 1):
+        period, _ = services.period_ensure(span=periods.quarter(2031, number))
+        quarters.append(period if period.status == period.Status.OPEN else services.period_open(period=period))
+    slots = [(i, p) for p in quarters for i in indicators][:items]
+    return user, indicators, slots
+
+
+def _bulk_items(slots, n: int, versions: dict | None = None, submit: bool = False) -> list[dict]:
+    items = []
+    for i, (indicator, period) in enumerate(slots):
+        item = {"indicator": indicator.code, "locality": "E07000105", "period": period.label,
+                "commentary": f"Bulk benchmark, round {n}."}
+        if indicator.unit == "percentage":
+            item.update(numerator=str(400 + (i + n) % 300), denominator="1000")
+        else:
+            item["value"] = str(100 + (i + n) % 50)
+        if versions is not None:
+            item["version"] = versions[(indicator.pk, period.pk)]
+        if submit:
+            item["submit"] = True
+        items.append(item)
+    return items
+
+
+def bulk_write(repeat: int, items: int = BULK_ITEMS) -> dict:
+    """A ``items``-item POST to /api/v1/indicator-returns/bulk/ by a signed-in officer (parse,
+    validate, check, save, audit, answer), rolled back after each run, against COPY of exactly
+    the rows it wrote; then the same returns stored as drafts, changed and submitted by one
+    bulk write while an officer saves one of them again and again (each save rolled back): how
+    long the bulk's writes hold their row locks, and how long the officer waits."""
+    import json
+    import multiprocessing
+
+    from django.db import connections
+
+    from performance import bulk, services
+    from performance.api.serializers import IndicatorReturnWriteSerializer
+    from performance.api.views import indicator_entry
+    from performance.models import Indicator, IndicatorReturn
+
+    user, indicators, slots = _bulk_setup(items)
+    client = Client()
+    client.force_login(user)
+    written_seconds: list[float] = []
+    real_write = bulk.write
+
+    def timed_write(plan, **kwargs):  # the statements that lock, change and add rows
+        started = time.perf_counter()
+        try:
+            return real_write(plan, **kwargs)
+        finally:
+            written_seconds.append(time.perf_counter() - started)
+
+    bulk.write = timed_write
+    api, copied, api_writes, saved = [], [], [], 0
+    try:
+        for n in range(repeat):  # new returns through the API
+            body = json.dumps(_bulk_items(slots, n))
+            written = io.StringIO()
+            with transaction.atomic():
+                written_seconds.clear()
+                started = time.perf_counter()
+                response = client.post("/api/v1/indicator-returns/bulk/", body, content_type="application/json")
+                elapsed = time.perf_counter() - started
+                if response.status_code != 201:
+                    raise RuntimeError(f"the benchmark bulk write was refused: {response.status_code} {response.content[:500]}")
+                api_writes.extend(written_seconds)
+                with connection.cursor() as cursor:
+                    cursor.copy_expert(
+                        f"COPY (SELECT {RETURN_COLUMNS} FROM performance_indicatorreturn WHERE indicator_id IN "
+                        f"(SELECT id FROM performance_indicator WHERE code LIKE 'BULK-%%')) TO STDOUT", written,
+                    )
+                transaction.set_rollback(True)
+            saved = written.getvalue().count("\n")
+            api.append(saved / elapsed)
+            copied.append(saved / copy_ceiling(written.getvalue()))
+
+        # The race: the returns stored as drafts (committed), then changed and submitted in bulk.
+        services.indicator_returns_enter_bulk(user=user, items=[
+            indicator_entry(_valid(IndicatorReturnWriteSerializer, item)) for item in _bulk_items(slots, 99)
+        ])
+        versions = {(r.indicator_id, r.period_id): r.version for r in IndicatorReturn.objects.filter(
+            indicator__code__startswith="BULK-", breakdown__isnull=True)}
+        target = IndicatorReturn.objects.select_related("indicator", "locality", "period", "organisation").get(
+            indicator=slots[len(slots) // 2][0], period=slots[len(slots) // 2][1], breakdown__isnull=True)
+        race_bulk, race_locks, waits, longest = [], [], [], []
+        forked = multiprocessing.get_context("fork")
+        for n in range(repeat):
+            entries = [indicator_entry(_valid(IndicatorReturnWriteSerializer, item))
+                       for item in _bulk_items(slots, 200 + n, versions, submit=True)]
+            # The officer is a process of its own, as a web request is (not a thread here, which
+            # would wait for this one's interpreter lock rather than for the database).
+            connections.close_all()
+            saving, stop, out = forked.Event(), forked.Event(), forked.Queue()
+            officer = forked.Process(target=_officer_saves, args=(target.pk, user.pk, saving, stop, out))
+            officer.start()
+            try:
+                saving.wait(60)
+                time.sleep(0.2)  # a few saves before the bulk starts
+                with transaction.atomic():
+                    written_seconds.clear()
+                    started = time.perf_counter()
+                    services.indicator_returns_enter_bulk(user=user, items=entries)
+                    race_bulk.append(time.perf_counter() - started)
+                    race_locks.append(sum(written_seconds))
+                    transaction.set_rollback(True)  # the next round starts from the same drafts
+                time.sleep(0.2)
+            finally:
+                stop.set()
+                seconds = out.get(timeout=60)
+                officer.join(timeout=60)
+            waits.extend(seconds)
+            longest.append(max(seconds))
+    finally:
+        bulk.write = real_write
+        IndicatorReturn.objects.filter(indicator__code__startswith="BULK-").delete()  # their events go with them
+        Indicator.objects.filter(code__startswith="BULK-").delete()
+    return {"items": len(slots), "rows_saved": saved, "api_items_per_second": api, "copy_rows_per_second": copied,
+            "api_write_seconds": api_writes, "race_bulk_seconds": race_bulk, "race_write_seconds": race_locks,
+            "officer_longest_wait_seconds": longest, "officer_saves": len(waits),
+            "officer_median_save_seconds": sorted(waits)[len(waits) // 2] if waits else None}
+
+
+def _valid(serializer_class, data: dict) -> dict:
+    payload = serializer_class(data=data)
+    payload.is_valid(raise_exception=True)
+    return payload.validated_data
+
+
+def _officer_saves(return_id: int, user_id: int, saving, stop, out) -> None:
+    """An officer saving one return again and again (each save rolled back, so that the bulk
+    write's versions hold) until told to stop; puts how many seconds each save took."""
+    from django.contrib.auth import get_user_model
+
+    from performance import services
+    from performance.models import IndicatorReturn
+
+    user = get_user_model().objects.get(pk=user_id)
+    target = IndicatorReturn.objects.select_related("indicator", "locality", "period", "organisation").get(pk=return_id)
+    figures = services.IndicatorFigures(value=target.value, numerator=target.numerator, denominator=target.denominator,
+                                        commentary="The officer's own save.")
+    seconds = []
+    saving.set()
+    while not stop.is_set():
+        started = time.perf_counter()
+        with transaction.atomic():
+            services.indicator_return_save(
+                indicator=target.indicator, locality=target.locality, period=target.period,
+                organisation=target.organisation, figures=figures, expected_version=target.version, user=user,
+            )
+            transaction.set_rollback(True)
+        seconds.append(time.perf_counter() - started)
+        time.sleep(0.005)
+    connection.close()
+    out.put(seconds)

@@ -1,7 +1,11 @@
 """Middleware of the portal."""
+import logging
+
 from django.http import JsonResponse
 
 from kentforum.health import health_status
+
+logger = logging.getLogger(__name__)
 
 
 class HealthCheckMiddleware:
@@ -20,6 +24,76 @@ class HealthCheckMiddleware:
             response["Cache-Control"] = "no-store"
             return response
         return self.get_response(request)
+
+
+# PostgreSQL's codes for a request that waited or ran too long, or lost a deadlock: nothing was
+# changed, and the same request is likely to succeed a moment later.
+LOCK_NOT_AVAILABLE, QUERY_CANCELED, DEADLOCK_DETECTED, SERIALIZATION_FAILURE = "55P03", "57014", "40P01", "40001"
+BUSY_RETRY_AFTER = {LOCK_NOT_AVAILABLE: 5, DEADLOCK_DETECTED: 5, SERIALIZATION_FAILURE: 5, QUERY_CANCELED: 30}
+
+
+def database_busy_code(error: BaseException) -> str | None:
+    """The PostgreSQL code of ``error`` (a Django database error wrapping the driver's) if it is
+    one of the busy ones above, else None."""
+    seen = error
+    for _ in range(5):
+        if seen is None:
+            return None
+        code = getattr(seen, "pgcode", None) or getattr(seen, "sqlstate", None)
+        if code in BUSY_RETRY_AFTER:
+            return code
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+class DatabaseBusyMiddleware:
+    """A web request that hit the lock timeout (it waited ``DB_LOCK_TIMEOUT`` for rows another
+    request or job is writing), the statement timeout (``DB_STATEMENT_TIMEOUT``), a deadlock or
+    a serialisation failure is answered **503 with Retry-After** and a message saying nothing
+    was saved, as JSON under ``/api/`` and as a page elsewhere; never a hang or a server error.
+    Its transaction has been rolled back by then. Who sees it: anyone whose request met one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.conf import settings
+
+        if (code := database_busy_code(exception)) is None:
+            return None
+        if code == QUERY_CANCELED:
+            message = (f"The database took longer than {settings.DB_STATEMENT_TIMEOUT} to answer, so the request was "
+                       "stopped. Nothing was saved. Try again in a minute.")
+        elif code == LOCK_NOT_AVAILABLE:
+            message = (f"Someone else is saving these returns right now, and this request waited "
+                       f"{settings.DB_LOCK_TIMEOUT} for them. Nothing was saved. Try again in a few seconds.")
+        else:
+            message = "This request met another save of the same returns. Nothing was saved. Try again in a few seconds."
+        retry_after = BUSY_RETRY_AFTER[code]
+        logger.warning("database busy (%s) on %s %s: answered 503", code, request.method, request.path)
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": message}, status=503)
+        else:
+            response = _busy_page(request, message)
+        response["Retry-After"] = str(retry_after)
+        response["Cache-Control"] = "no-store"
+        response._has_been_logged = True  # logged above as a warning, not as a server error
+        return response
+
+
+def _busy_page(request, message: str):
+    from django.http import HttpResponse
+    from django.template.loader import render_to_string
+    from django.utils.html import escape
+
+    try:
+        body = render_to_string("database_busy.html", {"message": message}, request=request)
+    except Exception:  # noqa: BLE001 - the page must not fail: plain words will do
+        body = f"<!DOCTYPE html><title>Try again</title><h1>Try again in a few seconds</h1><p>{escape(message)}</p>"
+    return HttpResponse(body, status=503)
 
 
 NUL_MESSAGE = "A web address may not contain the NUL character (%00). Remove it and try again."

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from . import services
 from .models import (
     BoardReport,
     BreakdownCategory,
@@ -62,6 +63,8 @@ class IndicatorAssignmentAdmin(admin.ModelAdmin):
 
 
 class IndicatorTargetInline(admin.TabularInline):
+    """An indicator's targets on its page; written through the services (``IndicatorAdmin.save_formset``)."""
+
     model = IndicatorTarget
     extra = 0
     autocomplete_fields = ["period", "locality"]
@@ -76,13 +79,39 @@ class IndicatorAdmin(admin.ModelAdmin):
     filter_horizontal = ["kpqs", "ambitions", "breakdown_dimensions"]
     inlines = [IndicatorTargetInline]
 
+    def save_formset(self, request, form, formset, change):
+        """Targets change through ``services.target_save``/``target_delete``, which queue the
+        rollup of the slices they decide; other inlines save as usual."""
+        if formset.model is not IndicatorTarget:
+            return super().save_formset(request, form, formset, change)
+        changed = formset.save(commit=False)
+        for target in formset.deleted_objects:
+            services.target_delete(target=target)
+        for target in changed:
+            services.target_save(target=target)
+        formset.save_m2m()
+
 
 @admin.register(IndicatorTarget)
 class IndicatorTargetAdmin(admin.ModelAdmin):
+    """Targets and tolerances. Every save and delete goes through the services
+    (``target_save``, ``target_delete``), which queue the rollup of the slice a target decides,
+    so statuses change at once, not after the nightly rebuild."""
+
     list_display = ["indicator", "period", "locality", "target", "tolerance_percent"]
     list_filter = ["period", "locality"]
     search_fields = ["indicator__code", "indicator__name"]
     autocomplete_fields = ["indicator", "period", "locality"]
+
+    def save_model(self, request, obj, form, change):
+        services.target_save(target=obj)
+
+    def delete_model(self, request, obj):
+        services.target_delete(target=obj)
+
+    def delete_queryset(self, request, queryset):
+        for target in queryset.select_related("indicator", "period"):
+            services.target_delete(target=target)
 
 
 class ReadOnlyReturnAdmin(admin.ModelAdmin):

@@ -27,17 +27,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-import orjson
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Window
-from django.db.models.functions import RowNumber
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kentforum.forms import fit_number, number_text
 
-from . import permissions, rules, services
+from . import bulk, permissions, rules, services
 from .models import (
     BreakdownCategory,
     Indicator,
@@ -334,30 +331,9 @@ class _Context:
 
     def history(self, organisation, period) -> dict[tuple[int, int], list[Decimal]]:
         """Each slot's last eight approved values of earlier periods of the same kind, oldest
-        first (what ``services.value_history`` gives for one slot), in one query. The query names
-        the slots' indicators, areas and the ``services.HISTORY_PERIODS`` periods it draws from,
-        so that it reads the unique (indicator, area, period) index, not whole periods."""
-        period_ids = [row["pk"] for row in services.history_periods(period)]
-        slots = {(indicator.id, locality.id) for indicator, locality in self.slots.values()}
-        if not period_ids or not slots:
-            return {}
-        latest = (
-            IndicatorReturn.objects.filter(
-                indicator_id__in=sorted({i for i, _ in slots}), locality_id__in=sorted({loc for _, loc in slots}),
-                period_id__in=period_ids, breakdown__isnull=True, state=WorkflowState.APPROVED, value__isnull=False,
-            )
-            .annotate(n=Window(RowNumber(), partition_by=[F("indicator_id"), F("locality_id")],
-                               order_by=F("period__start").desc()))
-            .filter(n__lte=services.HISTORY_VALUES)
-            .order_by("indicator_id", "locality_id", "-n")
-            .values_list("indicator_id", "locality_id", "value")
-        )
-        history: dict[tuple[int, int], list[Decimal]] = {}
-        for indicator_id, locality_id, value in latest:
-            key = (indicator_id, locality_id)
-            if key in slots:
-                history.setdefault(key, []).append(value)
-        return history
+        first (what ``services.value_history`` gives for one slot), in one query
+        (``bulk.approved_history``)."""
+        return bulk.approved_history(period, {(indicator.id, locality.id) for indicator, locality in self.slots.values()})
 
 
 def _header(record: list[str]) -> list[str]:
@@ -603,7 +579,8 @@ def _check_unchanged(group: _Group, figures) -> None:
     """A submitted or approved return's rows may come back as the template gave them (nothing
     is saved for them); any change to them is an error."""
     current = group.current
-    changed = bool(services._diff(current, services._return_values(group.indicator, figures)))
+    # the file carries no data-quality fields: those are compared as stored (as ``_save`` writes them)
+    changed = bool(services._diff(current, services._return_values(group.indicator, figures, current)))
     for category_id, value in figures.breakdowns.items():
         stored = group.stored_breakdowns.get(category_id)
         changed |= (stored.value if stored else None) != value
@@ -684,168 +661,65 @@ def import_cancel(*, user, job: ReturnImport) -> ReturnImport:
 
 # --- The set-based write -------------------------------------------------------------------------
 
-class _New(NamedTuple):
-    indicator_id: int
-    locality_id: int
-    breakdown_id: int | None
-    value: Decimal | None
-    numerator: Decimal | None
-    denominator: Decimal | None
-    commentary: str
-    version: int
-    event: tuple | None  # (from_state, version, changes) of a new total
+_Changed = bulk.Changed  # a return changed between the check and the write: nothing is written
 
 
 def _save(groups: list[_Group], *, user, organisation, period) -> None:
     """Write the checked groups as drafts, as ``services.indicator_return_save`` would one by one:
     a new return at version 1; an existing draft or returned return, if anything changed, at its
     version + 1 (only if still at the version read, else ``_Changed``), its breakdown rows
-    brought in line and moved to draft; one ``imported`` event per return written. No approved
-    figure changes, so there is no rollup to queue."""
+    brought in line and moved to draft; one ``imported`` event per return written. A return
+    whose figures the file leaves as stored is not written at all: it keeps its version, its
+    state (a returned return stays returned) and its reason. No approved figure changes, so
+    there is no rollup to queue. The write itself is ``bulk.write``, shared with the API's bulk
+    entry: COPY and one conditional UPDATE on PostgreSQL."""
     labels = dict(BreakdownCategory.objects.values_list("pk", "label"))
-    draft = WorkflowState.DRAFT
     jsonable = services._jsonable
-    new: list[_New] = []
-    updates: list[tuple] = []  # (pk, expected version, value, numerator, denominator, commentary)
-    breakdown_updates: list[tuple] = []  # (pk, set the value?, value, version bump)
-    events: list[tuple] = []  # (return id, from state, version after, changes)
+    draft, imported = WorkflowState.DRAFT, ReturnEvent.Action.IMPORTED
+    plan = bulk.Plan()
     for group in groups:
         indicator, figures, current = group.indicator, group.figures, group.current
         values = services._return_values(indicator, figures, current)  # data quality as stored: the file has none
-        changes: dict
-        if current is None:
-            changes = {k: [None, jsonable(v)] for k, (_, v) in services.creation_changes(values).items()}
-        else:
-            changes = {k: [jsonable(a), jsonable(b)] for k, (a, b) in services._diff(current, {**values, "state": draft}).items()}
-        slot = (indicator.id, group.locality.id)
+        slot = {"indicator_id": indicator.id, "locality_id": group.locality.id, "period_id": period.pk,
+                "organisation_id": organisation.pk}
         stored_breakdowns = group.stored_breakdowns
         bump = 0 if current is None else 1
+        new_breakdowns: list[bulk.NewReturn] = []
+        breakdown_changes: dict = {}
         for category_id, value in figures.breakdowns.items():
             stored = stored_breakdowns.get(category_id)
             old = stored.value if stored else None
             if stored is None:
                 if value is None:
                     continue
-                new.append(_New(*slot, category_id, value, None, None, "", 1 + bump, None))
+                new_breakdowns.append(bulk.NewReturn(
+                    **slot, breakdown_id=category_id, value=value, numerator=None, denominator=None, commentary="",
+                    state=draft, version=1 + bump,
+                ))
             if old != value:
-                changes[f"breakdown: {labels.get(category_id, category_id)}"] = [jsonable(old), jsonable(value)]
+                breakdown_changes[f"breakdown: {labels.get(category_id, category_id)}"] = [jsonable(old), jsonable(value)]
         if current is None:
-            new.append(_New(*slot, None, values["value"], values["numerator"], values["denominator"],
-                            values["commentary"], 1, ("", 1, changes)))
+            changes = {k: [None, jsonable(v)] for k, (_, v) in services.creation_changes(values).items()}
+            plan.new.append(bulk.NewReturn(
+                **slot, breakdown_id=None, **values, state=draft, version=1,
+                events=(bulk.Event(imported, "", draft, 1, {**changes, **breakdown_changes}),),
+            ))
+            plan.new += new_breakdowns
             continue
-        if not changes:
+        # The services' rule (``services.draft_changes``): figures as stored, nothing is written,
+        # and a returned return stays returned with its version and reason.
+        diff = services.draft_changes(current, values, breakdowns_changed=bool(breakdown_changes))
+        if diff is None:
             continue  # nothing changed: no new version, no event
-        updates.append((current.pk, current.version, values["value"], values["numerator"], values["denominator"],
-                        values["commentary"]))
-        events.append((current.pk, current.state, current.version + 1, changes))
+        changes = {**{k: [jsonable(a), jsonable(b)] for k, (a, b) in diff.items()}, **breakdown_changes}
+        plan.new += new_breakdowns
+        plan.updates.append(bulk.TotalUpdate(pk=current.pk, expected=current.version, version=current.version + 1,
+                                             state=draft, **values))
+        plan.events.append((current.pk, bulk.Event(imported, current.state, draft, current.version + 1, changes)))
         for category_id, stored in stored_breakdowns.items():
             changed = category_id in figures.breakdowns and figures.breakdowns[category_id] != stored.value
-            breakdown_updates.append((stored.pk, changed, figures.breakdowns.get(category_id), 2 if changed else 1))
-    write = _write_postgresql if connection.vendor == "postgresql" else _write_orm
-    write(new=new, updates=updates, breakdown_updates=breakdown_updates, events=events, now=timezone.now(),
-          actor_id=getattr(services._person(user), "pk", None), organisation_id=organisation.pk, period_id=period.pk)
-
-
-def _write_orm(*, new, updates, breakdown_updates, events, now, actor_id, organisation_id, period_id) -> None:
-    for pk, expected, value, numerator, denominator, commentary in updates:
-        if not IndicatorReturn.objects.filter(
-            pk=pk, version=expected, state__in=[WorkflowState.DRAFT, WorkflowState.RETURNED]
-        ).update(value=value, numerator=numerator, denominator=denominator, commentary=commentary,
-                 state=WorkflowState.DRAFT, version=F("version") + 1, updated_at=now):
-            raise _Changed(pk)
-    for pk, set_value, value, bump in breakdown_updates:
-        fields = {"value": value} if set_value else {}
-        IndicatorReturn.objects.filter(pk=pk).update(**fields, state=WorkflowState.DRAFT, version=F("version") + bump, updated_at=now)
-    made = IndicatorReturn.objects.bulk_create([
-        IndicatorReturn(
-            indicator_id=n.indicator_id, locality_id=n.locality_id, breakdown_id=n.breakdown_id, value=n.value,
-            numerator=n.numerator, denominator=n.denominator, commentary=n.commentary, version=n.version,
-            organisation_id=organisation_id, period_id=period_id, state=WorkflowState.DRAFT, created_at=now, updated_at=now,
-        )
-        for n in new
-    ])
-    events = events + [(obj.pk, *n.event) for obj, n in zip(made, new) if n.event]
-    ReturnEvent.objects.bulk_create([
-        ReturnEvent(indicator_return_id=pk, actor_id=actor_id, at=now, action=ReturnEvent.Action.IMPORTED,
-                    from_state=from_state, to_state=WorkflowState.DRAFT, version=version, changes=changes)
-        for pk, from_state, version, changes in events
-    ])
-
-
-def _copy_text(value) -> str:
-    """One value in COPY's text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-            return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-        return value
-    if isinstance(value, Decimal):
-        return f"{value:f}"
-    return str(value)
-
-
-RETURN_COPY_FIELDS = (
-    "id, created_at, updated_at, organisation_id, period_id, state, return_reason, confirmed_warnings, quality, "
-    "quality_note, indicator_id, locality_id, breakdown_id, value, numerator, denominator, commentary, version"
-)
-EVENT_COPY_FIELDS = "at, actor_id, action, to_state, note, indicator_return_id, from_state, version, changes"
-
-
-def _write_postgresql(*, new, updates, breakdown_updates, events, now, actor_id, organisation_id, period_id) -> None:
-    """The same writes as ``_write_orm``, as one UPDATE ... FROM (VALUES ...) per kind and COPY
-    for the new returns (their ids drawn from the table's sequence first) and the events."""
-    from psycopg2.extras import execute_values
-
-    table = IndicatorReturn._meta.db_table
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg2's own, for execute_values and COPY
-        if updates:
-            head = raw.mogrify(
-                f"UPDATE {table} AS r SET value = v.value, numerator = v.numerator, denominator = v.denominator, "
-                "commentary = v.commentary, state = 'draft', version = r.version + 1, updated_at = %s FROM (VALUES ",
-                [now],
-            ).decode()
-            execute_values(
-                raw,
-                head.replace("%", "%%") + "%s) AS v(id, expected, value, numerator, denominator, commentary) "
-                "WHERE r.id = v.id AND r.version = v.expected AND r.state IN ('draft', 'returned')",
-                updates, template="(%s::bigint, %s::integer, %s::numeric, %s::numeric, %s::numeric, %s::text)",
-                page_size=len(updates),
-            )
-            if raw.rowcount != len(updates):
-                raise _Changed()
-        if breakdown_updates:
-            head = raw.mogrify(
-                f"UPDATE {table} AS r SET value = CASE WHEN v.set_value THEN v.value ELSE r.value END, "
-                "state = 'draft', version = r.version + v.bump, updated_at = %s FROM (VALUES ", [now],
-            ).decode()
-            execute_values(
-                raw, head.replace("%", "%%") + "%s) AS v(id, set_value, value, bump) WHERE r.id = v.id",
-                breakdown_updates, template="(%s::bigint, %s::boolean, %s::numeric, %s::integer)",
-                page_size=len(breakdown_updates),
-            )
-        if new:
-            raw.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-            raw.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [raw.fetchone()[0], len(new)])
-            ids = [r[0] for r in raw.fetchall()]
-            # a new return is final, with no note (the file carries no data-quality fields)
-            fixed = f"{now.isoformat()}\t{now.isoformat()}\t{organisation_id}\t{period_id}\tdraft\t\t[]\tfinal\t\t"
-            lines = []
-            append = lines.append
-            for pk, n in zip(ids, new):
-                append(
-                    f"{pk}\t{fixed}{n.indicator_id}\t{n.locality_id}\t{_copy_text(n.breakdown_id)}\t{_copy_text(n.value)}\t"
-                    f"{_copy_text(n.numerator)}\t{_copy_text(n.denominator)}\t{_copy_text(n.commentary)}\t{n.version}\n"
-                )
-                if n.event:
-                    events.append((pk, *n.event))
-            raw.copy_expert(f"COPY {table} ({RETURN_COPY_FIELDS}) FROM STDIN", io.StringIO("".join(lines)))
-        if events:
-            fixed = f"{now.isoformat()}\t{_copy_text(actor_id)}\t{ReturnEvent.Action.IMPORTED.value}\tdraft\t\t"
-            dumps = orjson.dumps
-            text = "".join(
-                f"{fixed}{pk}\t{from_state}\t{version}\t{_copy_text(dumps(changes).decode())}\n"
-                for pk, from_state, version, changes in events
-            )
-            raw.copy_expert(f"COPY {ReturnEvent._meta.db_table} ({EVENT_COPY_FIELDS}) FROM STDIN", io.StringIO(text))
+            plan.breakdown_updates.append(bulk.BreakdownUpdate(
+                pk=stored.pk, set_value=changed, value=figures.breakdowns.get(category_id), state=draft,
+                bump=2 if changed else 1,
+            ))
+    bulk.write(plan, now=timezone.now(), actor_id=getattr(services._person(user), "pk", None))

@@ -587,12 +587,24 @@ class PeriodEvent(models.Model):
 
     period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    organisation = models.ForeignKey(
+        "partnerships.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="For reminders: the organisation whose officers were e-mailed.",
+    )
     at = models.DateTimeField()
     action = models.CharField(max_length=12, choices=Action.choices)
     reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["at", "id"]
+        constraints = [
+            # each kind of reminder reaches an organisation once per period
+            models.UniqueConstraint(
+                fields=["period", "organisation", "action"],
+                condition=models.Q(organisation__isnull=False, action__in=["reminded", "overdue"]),
+                name="one_reminder_per_organisation_period_kind",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.period} {self.get_action_display()}"

@@ -65,6 +65,31 @@ def calendar_year(year: int) -> PeriodSpan:
     return PeriodSpan("calendar_year", str(year), date(year, 1, 1), date(year, 12, 31))
 
 
+# The kinds of reporting period (``ReportingPeriod.Kind``'s values).
+MONTH, QUARTER, FINANCIAL_YEAR, CALENDAR_YEAR = "month", "quarter", "financial_year", "calendar_year"
+
+
+def period_kinds(*, frequency: str, year_basis: str) -> frozenset[str]:
+    """The kinds of period an indicator of this frequency and year basis is returned in: a
+    quarterly indicator in quarters; an annual one in financial years (April to March) or
+    calendar years, as its year basis says; a monthly one in months and in quarters (the
+    boards, the demo and the return pages all work by the quarter; months are made only where
+    an admin creates them). The one rule: the return pages, the CSV import and the overdue
+    lists offer a return in these kinds, and the rollup keeps summary rows for exactly these."""
+    if frequency == "annual":
+        return frozenset({CALENDAR_YEAR if year_basis == "calendar" else FINANCIAL_YEAR})
+    if frequency == "quarterly":
+        return frozenset({QUARTER})
+    if frequency == "monthly":
+        return frozenset({MONTH, QUARTER})
+    raise ValueError(f"{frequency!r} is not an indicator frequency (monthly, quarterly or annual).")
+
+
+def period_kinds_for(indicator) -> frozenset[str]:
+    """The kinds of period ``indicator`` is returned in (``period_kinds``)."""
+    return period_kinds(frequency=indicator.frequency, year_basis=indicator.year_basis)
+
+
 def parse_label(label: str) -> PeriodSpan:
     """Turn '2011/12 Q1', '2011/12' or '2011' into its span. Raises ValueError for anything else."""
     text = label.strip()

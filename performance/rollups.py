@@ -36,6 +36,7 @@ from .models import (
     ReportingPeriod,
     WorkflowState,
 )
+from .periods import period_kinds_for
 from .services import targets_for
 
 FOUR_PLACES = Decimal("0.0001")
@@ -336,8 +337,12 @@ def rollup_milestones(period_id: int) -> int:
 # --- What a change touches, queuing, rebuilding ----------------------------------------------
 
 def slices_touched(ret) -> list[list[int]]:
-    """The slices whose rows depend on a return: its own and the periods comparing with it."""
+    """The slices whose rows depend on a return: its own and the periods comparing with it (of
+    the same kind). None if the return's period is not of a kind its indicator is returned in
+    (``periods.period_kinds_for``): the rollup keeps no rows there, as ``rebuild_all`` does not."""
     if isinstance(ret, MilestoneReturn):
+        return []
+    if ret.period.kind not in period_kinds_for(ret.indicator):
         return []
     periods = [ret.period, *dependent_periods(ret.period)]
     return [[ret.indicator_id, p.pk] for p in periods]
@@ -350,6 +355,12 @@ def queue_for_return(ret) -> None:
         _queue(slices=[], milestone_periods=periods)
     else:
         _queue(slices=slices_touched(ret), milestone_periods=[])
+
+
+def queue_slices(slices: list[list[int]]) -> None:
+    """After the surrounding transaction commits (or at the end of a ``deferred`` block), roll
+    up these [indicator_id, period_id] slices (``services.target_changed`` queues a target's)."""
+    _queue(slices=slices, milestone_periods=[])
 
 
 def _queue(*, slices: list[list[int]], milestone_periods: list[int]) -> None:
@@ -383,21 +394,15 @@ def deferred():
 
 
 def all_slices() -> list[list[int]]:
-    """Every indicator with every period of the kind it is reported in."""
-    kinds = {
-        "quarterly": [ReportingPeriod.Kind.QUARTER], "monthly": [ReportingPeriod.Kind.MONTH],
-    }
-    periods = defaultdict(list)
-    for pk, kind in ReportingPeriod.objects.values_list("pk", "kind"):
-        periods[kind].append(pk)
+    """Every indicator with every period of the kinds it is returned in (``periods.period_kinds_for``,
+    the rule the return pages follow), ordered by indicator and then by period."""
+    by_kind = defaultdict(list)
+    for pk, kind in ReportingPeriod.objects.order_by("start", "kind", "pk").values_list("pk", "kind"):
+        by_kind[kind].append(pk)
     result = []
-    for indicator in Indicator.objects.all():
-        if indicator.frequency == Indicator.Frequency.ANNUAL:
-            wanted = [ReportingPeriod.Kind.CALENDAR_YEAR if indicator.year_basis == "calendar" else ReportingPeriod.Kind.FINANCIAL_YEAR]
-        else:
-            wanted = kinds[indicator.frequency]
-        for kind in wanted:
-            result += [[indicator.pk, pk] for pk in periods[kind]]
+    for indicator in Indicator.objects.order_by("code").only("pk", "frequency", "year_basis"):
+        kinds = period_kinds_for(indicator)
+        result += [[indicator.pk, pk] for kind in sorted(kinds) for pk in by_kind[kind]]
     return result
 
 

@@ -7,6 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
@@ -22,6 +24,7 @@ from .models import (
     ReportingPeriod,
     WorkflowState,
 )
+from .periods import period_kinds_for
 
 DONE_STATES = (WorkflowState.SUBMITTED, WorkflowState.APPROVED)
 
@@ -31,15 +34,9 @@ def open_periods():
 
 
 def period_for_indicator(indicator, periods_open):
-    """The open period an indicator is returned for: a quarter for quarterly indicators, the
-    matching year for annual ones."""
-    wanted = {
-        "quarterly": {ReportingPeriod.Kind.QUARTER},
-        "monthly": {ReportingPeriod.Kind.MONTH, ReportingPeriod.Kind.QUARTER},
-        "annual": {
-            ReportingPeriod.Kind.CALENDAR_YEAR if indicator.year_basis == "calendar" else ReportingPeriod.Kind.FINANCIAL_YEAR
-        },
-    }[indicator.frequency]
+    """Those of ``periods_open`` an indicator is returned for: those of the kinds
+    ``periods.period_kinds_for`` gives it (the rule the rollup keeps its rows by too)."""
+    wanted = period_kinds_for(indicator)
     return [p for p in periods_open if p.kind in wanted]
 
 
@@ -88,14 +85,20 @@ class PeriodReturns:
         return (self.period.deadline - timezone.localdate()).days
 
 
-def milestones_due(organisation, period: ReportingPeriod):
-    """The organisation's milestones it reports on in ``period``: those not completed (approved
-    complete) in an earlier period."""
+def milestones_reported(period: ReportingPeriod):
+    """Every milestone reported on in ``period``: those not completed (approved complete) in an
+    earlier period. Milestones are reported quarterly (see ``my_returns``)."""
     completed = MilestoneReturn.objects.filter(
         status=MilestoneReturn.Status.COMPLETE, state=WorkflowState.APPROVED, period__start__lt=period.start
     ).values("milestone_id")
+    return Milestone.objects.exclude(pk__in=completed)
+
+
+def milestones_due(organisation, period: ReportingPeriod):
+    """The organisation's milestones it reports on in ``period``: those not completed (approved
+    complete) in an earlier period."""
     return (
-        Milestone.objects.filter(owner=organisation).exclude(pk__in=completed)
+        milestones_reported(period).filter(owner=organisation)
         .select_related("delivery_plan", "priority_area").order_by("due_date", "title")
     )
 
@@ -227,28 +230,100 @@ def approval_queue(user) -> list[tuple[object, list]]:
     return sorted(grouped.items(), key=lambda item: item[0].name)
 
 
-def outstanding_by_organisation(period: ReportingPeriod):
-    """For a period: each organisation with assignments, how many of its returns are not yet
-    submitted, and its officers (for reminders)."""
+def _returns(count: int, kind: str) -> str:
+    return f"{count} {kind} return{'' if count == 1 else 's'}"
+
+
+def usable_email(user) -> str:
+    """The address a reminder to ``user`` goes to: their account's, else their Person's; empty
+    if neither is a valid e-mail address."""
+    for address in (user.email, getattr(getattr(user, "person", None), "email", "")):
+        address = (address or "").strip()
+        try:
+            validate_email(address)
+        except ValidationError:
+            continue
+        return address
+    return ""
+
+
+@dataclass
+class OutstandingReturns:
+    """An organisation's returns for a period that are not yet submitted (indicator returns,
+    and milestone returns in a quarter), and its officers, whom a reminder would reach."""
+
+    organisation: object
+    indicators: int
+    milestones: int
+    officers: list
+
+    @property
+    def total(self) -> int:
+        return self.indicators + self.milestones
+
+    @property
+    def description(self) -> str:
+        """How many of which kind, in words: "3 indicator returns and 1 milestone return"."""
+        parts = [_returns(n, kind) for n, kind in ((self.indicators, "indicator"), (self.milestones, "milestone")) if n]
+        return " and ".join(parts) or "no returns"
+
+    @property
+    def recipients(self) -> list[str]:
+        """The officers' usable e-mail addresses, each once."""
+        seen: dict[str, str] = {}
+        for user in self.officers:
+            if address := usable_email(user):
+                seen.setdefault(address.lower(), address)
+        return list(seen.values())
+
+
+def outstanding_by_organisation(period: ReportingPeriod) -> list[OutstandingReturns]:
+    """For a period: each organisation that makes returns for it (indicator assignments of
+    active indicators; in a quarter, milestones it owns), how many of its indicator and
+    milestone returns are not yet submitted (the rows of My returns not submitted or approved),
+    and its active officers (for reminders). In a fixed number of queries."""
     done = set(
         IndicatorReturn.objects.filter(period=period, breakdown__isnull=True, state__in=DONE_STATES)
         .values_list("indicator_id", "locality_id")
     )
-    counts: dict[int, int] = defaultdict(int)
+    indicators: dict[int, int] = defaultdict(int)
+    milestones: dict[int, int] = defaultdict(int)
     organisations = {}
     periods_open = [period]
-    for a in IndicatorAssignment.objects.select_related("organisation", "indicator"):
+    for a in IndicatorAssignment.objects.filter(indicator__is_active=True).select_related("organisation", "indicator"):
         if period not in period_for_indicator(a.indicator, periods_open):
             continue
         organisations[a.organisation_id] = a.organisation
         if (a.indicator_id, a.locality_id) not in done:
-            counts[a.organisation_id] += 1
+            indicators[a.organisation_id] += 1
+    if period.kind == ReportingPeriod.Kind.QUARTER:
+        milestones_done = set(
+            MilestoneReturn.objects.filter(period=period, state__in=DONE_STATES).values_list("milestone_id", flat=True)
+        )
+        for milestone in milestones_reported(period).select_related("owner"):
+            organisations[milestone.owner_id] = milestone.owner
+            if milestone.pk not in milestones_done:
+                milestones[milestone.owner_id] += 1
     officers = defaultdict(list)
     for user in get_user_model().objects.filter(
         is_active=True, groups__name=GROUP_NAMES[Role.OFFICER], person__organisation_id__in=organisations
-    ).select_related("person"):
+    ).select_related("person").order_by("pk"):
         officers[user.person.organisation_id].append(user)
-    return [(organisations[pk], counts.get(pk, 0), officers.get(pk, [])) for pk in sorted(organisations)]
+    return [
+        OutstandingReturns(organisations[pk], indicators.get(pk, 0), milestones.get(pk, 0), officers.get(pk, []))
+        for pk in sorted(organisations)
+    ]
+
+
+def reminders_unreachable() -> list[tuple[ReportingPeriod, list[OutstandingReturns]]]:
+    """For the Forum team, each open period's organisations with returns outstanding and no
+    officer with a usable e-mail address: the reminder e-mails cannot reach them."""
+    result = []
+    for period in open_periods():
+        entries = [e for e in outstanding_by_organisation(period) if e.total and not e.recipients]
+        if entries:
+            result.append((period, sorted(entries, key=lambda e: e.organisation.name)))
+    return result
 
 
 @dataclass

@@ -11,13 +11,15 @@ Every change writes a ``ReturnEvent`` in the same transaction.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from smtplib import SMTPException
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mass_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -37,6 +39,8 @@ from .models import (
 )
 
 DEFAULT_DEADLINE_DAYS = 30
+
+logger = logging.getLogger(__name__)
 
 
 class StaleReturnError(Exception):
@@ -61,8 +65,9 @@ class UnconfirmedWarnings(ValidationError):
 
 # --- Reporting periods -----------------------------------------------------------------------
 
-def _period_event(period: ReportingPeriod, action: str, user=None, reason: str = "") -> None:
-    PeriodEvent.objects.create(period=period, actor=user, at=timezone.now(), action=action, reason=reason)
+def _period_event(period: ReportingPeriod, action: str, user=None, reason: str = "", organisation=None) -> None:
+    PeriodEvent.objects.create(period=period, actor=user, at=timezone.now(), action=action, reason=reason,
+                               organisation=organisation)
 
 
 def period_ensure(*, span: periods.PeriodSpan, deadline_days: int = DEFAULT_DEADLINE_DAYS) -> tuple[ReportingPeriod, bool]:
@@ -190,6 +195,20 @@ def _diff(ret, values: dict) -> dict:
         if old != new:
             changes[name] = (old, new)
     return changes
+
+
+def draft_changes(ret, values: dict, *, breakdowns_changed: bool = False) -> dict | None:
+    """The audit changes of saving ``values`` (figures, commentary, data quality; for a
+    milestone, its progress) over the stored return ``ret`` as a draft, or None if there is
+    nothing to write: the values and (``breakdowns_changed``) the breakdown rows are as stored.
+    A save that writes nothing keeps the return's version and state: a returned return stays
+    returned. One that writes moves the return to draft (the state change is recorded unless
+    it is a draft already); its ``return_reason`` stays until it is submitted again. The CSV
+    import (``imports._save``) follows the same rule through this function."""
+    changes = _diff(ret, values)
+    if not changes and not breakdowns_changed:
+        return None
+    return {**changes, **_diff(ret, {"state": WorkflowState.DRAFT})}
 
 
 # --- Indicator returns -----------------------------------------------------------------------
@@ -498,9 +517,9 @@ def indicator_return_save(
     if expected_version is None or expected_version != ret.version:
         raise StaleReturnError(ret)
     from_state = ret.state
-    changes = _diff(ret, {**values, "state": WorkflowState.DRAFT})
-    if not changes and not _breakdowns_differ(ret, figures.breakdowns):
-        return ret  # nothing changed: no new version, no event
+    changes = draft_changes(ret, values, breakdowns_changed=_breakdowns_differ(ret, figures.breakdowns))
+    if changes is None:
+        return ret  # nothing changed: no new version, no event, the same state and reason
     _bump(IndicatorReturn, ret, expected_version=expected_version, fields={**values, "state": WorkflowState.DRAFT})
     changes.update(_save_breakdowns(ret, figures.breakdowns))
     _sync_breakdown_state(ret)
@@ -667,9 +686,9 @@ def milestone_return_save(
     if progress.status == MilestoneReturn.Status.COMPLETE and progress.percent_complete != 100:
         raise ValidationError({"percent_complete": "A complete milestone is 100% complete."})
     from_state = ret.state
-    changes = _diff(ret, {**fields, "state": WorkflowState.DRAFT})
-    if not changes:
-        return ret  # nothing changed: no new version, no event
+    changes = draft_changes(ret, fields)
+    if changes is None:
+        return ret  # nothing changed: no new version, no event, the same state and reason
     _bump(MilestoneReturn, ret, expected_version=expected_version, fields={**fields, "state": WorkflowState.DRAFT})
     _record(ret, action=ReturnEvent.Action.SAVED, user=user, from_state=from_state, changes=changes)
     return ret
@@ -704,45 +723,112 @@ def assignment_ensure(*, organisation, indicator, locality) -> IndicatorAssignme
 
 # --- Reminders -------------------------------------------------------------------------------
 
+def reminder_kind(period: ReportingPeriod, today: date) -> str | None:
+    """Which reminder an open period calls for on ``today``: "reminder" from
+    ``RETURN_REMINDER_DAYS`` days before its deadline up to the deadline, "overdue" after it
+    (until the period locks), else None."""
+    if period.deadline is None:
+        return None
+    if period.deadline - timedelta(days=settings.RETURN_REMINDER_DAYS) <= today <= period.deadline:
+        return "reminder"
+    if today > period.deadline:
+        return "overdue"
+    return None
+
+
+def _reminder_note(organisation) -> str:
+    """The start of the reason of a reminder's PeriodEvent (read in the Periods page's history)."""
+    return f"{organisation.name}: "
+
+
+def _reminded(period: ReportingPeriod, action: str) -> set[int]:
+    """The organisations already sent a reminder of one kind for a period."""
+    return set(PeriodEvent.objects.filter(period=period, action=action, organisation__isnull=False)
+               .values_list("organisation_id", flat=True))
+
+
+def _was_reminded(reminded: set[int], organisation) -> bool:
+    return organisation.pk in reminded
+
+
+def _reminder_message(kind: str, period: ReportingPeriod, entry) -> tuple[str, str]:
+    """The subject and body of a reminder to an organisation's officers, with how many of its
+    indicator and milestone returns are outstanding."""
+    verb = "is" if entry.total == 1 else "are"
+    if kind == "reminder":
+        subject = f"Kent Forum returns for {period.label} are due on {period.deadline:%d %B %Y}"
+        lead = (f"{entry.total} of your returns for {period.label} {verb} not yet submitted: {entry.description}. "
+                f"The deadline is {period.deadline:%A %d %B %Y}.")
+    else:
+        subject = f"Kent Forum returns for {period.label} are overdue"
+        lead = (f"{entry.total} of your returns for {period.label} {verb} not yet submitted: {entry.description}. "
+                f"They were due on {period.deadline:%d %B %Y}.")
+    return subject, f"{lead}\n\nSee your returns: {settings.PORTAL_BASE_URL}/returns/\n\nKent Forum performance team"
+
+
+def _send_each(connection, subject: str, body: str, recipients: list[str]) -> int:
+    """Send the message to each recipient on its own; how many were sent (a refused one is logged)."""
+    sent = 0
+    for address in recipients:
+        try:
+            sent += connection.send_messages([EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address])]) or 0
+        except (SMTPException, OSError):
+            logger.exception("The reminder to %s could not be sent.", address)
+    return sent
+
+
+@transaction.atomic
+def _remind(connection, period: ReportingPeriod, kind: str, action: str, entry, recipients: list[str]) -> int:
+    """Send one organisation its reminder of one kind, unless a run got there first (checked
+    under the period's row lock), and record it if any officer was reached. Returns how many
+    e-mails went."""
+    ReportingPeriod.objects.select_for_update().get(pk=period.pk)
+    if _was_reminded(_reminded(period, action), entry.organisation):
+        return 0
+    subject, body = _reminder_message(kind, period, entry)
+    reached = _send_each(connection, subject, body, recipients)
+    if reached:
+        _period_event(period, action, organisation=entry.organisation, reason=(
+            f"{_reminder_note(entry.organisation)}{entry.description} outstanding; "
+            f"{reached} officer{'' if reached == 1 else 's'} e-mailed."
+        ))
+    return reached
+
+
 def reminders_send(*, today: date | None = None) -> int:
-    """E-mail the officers of organisations with outstanding returns in an open period: once
-    ``RETURN_REMINDER_DAYS`` days before the deadline and once the day after it (overdue).
-    Returns how many e-mails were sent. Safe to run more than once a day: it sends only on those
-    two days, and a period's reminders of one kind go out once (a PeriodEvent records them,
-    under a row lock on the period)."""
+    """E-mail the officers of each organisation with indicator or milestone returns outstanding
+    in an open period: a reminder from ``RETURN_REMINDER_DAYS`` days before the deadline, and an
+    overdue notice after it. Each kind goes to an organisation once per period, and only counts
+    as sent once at least one of its officers was sent it: a PeriodEvent naming the organisation
+    records it, written under a row lock on the period after the e-mails went, so running twice
+    (or two workers at once) sends nothing more. An organisation with returns outstanding and no
+    officer with a usable e-mail address is not marked: it is logged, listed for the Forum team
+    on the Periods page (``selectors.reminders_unreachable``), and reminded on the first run
+    after one of its officers has an address. Returns how many e-mails were sent (one per
+    officer reached)."""
     from .selectors import outstanding_by_organisation
 
     today = today or timezone.localdate()
-    days_before = settings.RETURN_REMINDER_DAYS
-    messages = []
+    sent = 0
+    connection = get_connection()  # each send connects, so a mail server that is down fails only its sends
     for period in ReportingPeriod.objects.filter(status=ReportingPeriod.Status.OPEN, deadline__isnull=False):
-        if today == period.deadline - timedelta(days=days_before):
-            kind = "reminder"
-        elif today == period.deadline + timedelta(days=1):
-            kind = "overdue"
-        else:
+        kind = reminder_kind(period, today)
+        if kind is None:
             continue
         action = PeriodEvent.Action.REMINDED if kind == "reminder" else PeriodEvent.Action.OVERDUE
-        with transaction.atomic():
-            ReportingPeriod.objects.select_for_update().get(pk=period.pk)
-            if PeriodEvent.objects.filter(period=period, action=action).exists():
+        reminded = _reminded(period, action)
+        for entry in outstanding_by_organisation(period):
+            if not entry.total or _was_reminded(reminded, entry.organisation):
                 continue
-            for organisation, outstanding, officers in outstanding_by_organisation(period):
-                recipients = [u.email for u in officers if u.email]
-                if not outstanding or not recipients:
-                    continue
-                if kind == "reminder":
-                    subject = f"Kent Forum returns for {period.label} are due on {period.deadline:%d %B %Y}"
-                    lead = f"{outstanding} of your returns for {period.label} are not yet submitted. The deadline is {period.deadline:%A %d %B %Y}."
-                else:
-                    subject = f"Kent Forum returns for {period.label} are overdue"
-                    lead = f"{outstanding} of your returns for {period.label} were due on {period.deadline:%d %B %Y} and are not yet submitted."
-                body = f"{lead}\n\nSee your returns: {settings.PORTAL_BASE_URL}/returns/\n\nKent Forum performance team"
-                messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, recipients))
-            PeriodEvent.objects.create(period=period, at=timezone.now(), action=action)
-    if messages:
-        send_mass_mail(messages, fail_silently=False)
-    return len(messages)
+            recipients = entry.recipients
+            if not recipients:
+                logger.warning(
+                    "No %s for %s reaches %s: %s outstanding and no officer with an e-mail address.",
+                    kind, period.label, entry.organisation.name, entry.description,
+                )
+                continue
+            sent += _remind(connection, period, kind, action, entry, recipients)
+    return sent
 
 
 # --- Board members' judgements and board reports ---------------------------------------------
@@ -825,11 +911,13 @@ def board_report_publish(*, user, number: int, fingerprint: str):
 # --- Entering returns by reference (API, bulk) ---------------------------------------------------
 
 class BulkErrors(Exception):
-    """Some items of a bulk submission failed; nothing was saved. ``errors`` is [(index, {field: [messages]})]."""
+    """Some items of a bulk submission failed; nothing was saved. ``errors`` is [(index, {field: [messages]})];
+    ``detail`` says what happened in words."""
 
-    def __init__(self, errors: list[tuple[int, dict]]):
+    def __init__(self, errors: list[tuple[int, dict]], detail: str = "Nothing was saved."):
         super().__init__(f"{len(errors)} item(s) failed")
         self.errors = errors
+        self.detail = detail
 
 
 def resolve_slot(*, indicator_code: str, gss_code: str, period_label: str):
@@ -894,28 +982,16 @@ def indicator_return_enter(
     return ret
 
 
-def indicator_returns_enter_bulk(*, user, items: list[dict]) -> list[IndicatorReturn]:
-    """Enter many returns at once, all or nothing: every item is tried inside one transaction;
-    if any fails, the transaction is rolled back and every item's errors are reported."""
-    errors: list[tuple[int, dict]] = []
-    saved: list[IndicatorReturn] = []
-    try:
-        with transaction.atomic():
-            for index, item in enumerate(items):
-                try:
-                    with transaction.atomic():
-                        saved.append(indicator_return_enter(user=user, **item))
-                except StaleReturnError as stale:
-                    errors.append((index, {"version": [f"The return is now version {stale.current.version}; read it again."]}))
-                except PermissionDenied as denied:
-                    errors.append((index, {"organisation": [str(denied)]}))
-                except ValidationError as invalid:
-                    errors.append((index, invalid.message_dict if hasattr(invalid, "error_dict") else {"non_field_errors": invalid.messages}))
-            if errors:
-                raise BulkErrors(errors)
-    except BulkErrors:
-        raise
-    return saved
+def indicator_returns_enter_bulk(*, user, items: list[dict]) -> list[int]:
+    """Enter many returns at once (the items are ``indicator_return_enter``'s arguments), all or
+    nothing: exactly what entering them one by one in order in one transaction would store,
+    judged in memory with the same rules and written set-based (``bulk.indicator_returns_enter``),
+    so that the returns' rows are locked only for the write itself. If any item is refused,
+    nothing is saved and ``BulkErrors`` lists every refused item with its errors. Returns the ids
+    of the total returns saved, in the items' order."""
+    from . import bulk
+
+    return bulk.indicator_returns_enter(user=user, items=items)
 
 
 @transaction.atomic
@@ -946,3 +1022,47 @@ def milestone_return_enter(
     if submit:
         milestone_return_submit(ret=ret, expected_version=ret.version, user=user)
     return ret
+
+
+# --- Targets ---------------------------------------------------------------------------------
+
+def target_changed(*, indicator, period) -> None:
+    """An indicator's target or tolerance for a period was made, changed or deleted: queue, for
+    after the commit, the rollup of the slice whose status it decides, so that the summary rows
+    (and every dashboard) judge the figures against it at once instead of after the nightly
+    rebuild. That slice is the target's own indicator in its own period only: a status is
+    judged against its own period's target, and direction of travel compares figures, never
+    targets (``rollups.compute_slice``, ``rollups_pg``). Nothing is queued for a period of a
+    kind the indicator is not returned in (``periods.period_kinds_for``), where the rollup
+    keeps no rows. Every writer of targets calls it, through ``target_save`` and
+    ``target_delete`` (the admin's target pages and the targets on an indicator's page)."""
+    from . import rollups
+
+    if period.kind in periods.period_kinds_for(indicator):
+        rollups.queue_slices([[indicator.pk, period.pk]])
+
+
+@transaction.atomic
+def target_save(*, target: IndicatorTarget) -> IndicatorTarget:
+    """Save an indicator's target for a period (new or changed), checked as the model says, and
+    queue the rollup of the slice it decides (``target_changed``) and, if the target was moved
+    to another indicator or period, of the one it left."""
+    before = (
+        IndicatorTarget.objects.select_related("indicator", "period").filter(pk=target.pk).first()
+        if target.pk else None
+    )
+    target.full_clean()
+    target.save()
+    target_changed(indicator=target.indicator, period=target.period)
+    if before is not None and (before.indicator_id, before.period_id) != (target.indicator_id, target.period_id):
+        target_changed(indicator=before.indicator, period=before.period)
+    return target
+
+
+@transaction.atomic
+def target_delete(*, target: IndicatorTarget) -> None:
+    """Delete an indicator's target for a period and queue the rollup of the slice it decided:
+    its rows become "no target" (or take the general target, for an area's own)."""
+    indicator, period = target.indicator, target.period
+    target.delete()
+    target_changed(indicator=indicator, period=period)

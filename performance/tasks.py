@@ -12,8 +12,10 @@ def period_lock_overdue_task() -> int:
 
 @shared_task(acks_late=True)
 def reminders_send_task() -> int:
-    """E-mail officers with outstanding returns before the deadline and when overdue. Idempotent:
-    each period's reminders of one kind are sent once."""
+    """E-mail officers with outstanding indicator and milestone returns before the deadline and
+    when overdue. Idempotent: each kind goes once per period to each organisation it reached
+    (recorded under a lock on the period); an organisation no one could be e-mailed at is tried
+    again on the next run. Returns how many e-mails were sent."""
     return services.reminders_send()
 
 

@@ -366,7 +366,8 @@ def milestone_decision(request, pk: int, decision: str):
 @require_role(Role.FORUM_ADMIN)
 @require_http_methods(["GET", "POST"])
 def periods(request):
-    """Who may see it: the Forum team. Open a period with its deadline, lock it, reopen it with a reason."""
+    """Who may see it: the Forum team. Open a period with its deadline, lock it, reopen it with a
+    reason; see which organisations with returns outstanding the reminder e-mails cannot reach."""
     open_form = reopen_form = None
     target = None
     if request.method == "POST":
@@ -403,6 +404,7 @@ def periods(request):
     context = {
         "periods": selectors.periods_for_admin(), "target": target, "open_form": open_form or PeriodOpenForm(),
         "reopen_form": reopen_form or PeriodReopenForm(), "errors": error_list(open_form, reopen_form),
+        "unreachable": selectors.reminders_unreachable(),
     }
     return render(request, "performance/periods.html", context, status=400 if target else 200)
 

@@ -32,8 +32,54 @@ class PublicReadOnly(permissions.IsAuthenticatedOrReadOnly):
         return bool(request.user and request.user.is_authenticated)
 
 
-class PartnerKeyThrottle(throttling.SimpleRateThrottle):
-    """Per-key rate limit (the key's own rate, else API_KEY_RATE); answered with 429 and Retry-After.
+PERIOD_WORDS = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
+
+
+class ItemCountThrottle:
+    """A rate limit that counts what a request does: a bulk write counts each of its items (the
+    view's ``throttle_cost``), any other request one. A request that would take the caller over
+    its allowance is refused whole (429 with Retry-After: when enough of the allowance is free
+    again) and uses none of it; one larger than the whole allowance is refused saying how many
+    items a request may carry."""
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        cost = getattr(view, "throttle_cost", None)
+        cost = max(1, cost(request)) if cost else 1
+        self.history = self.cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        if len(self.history) + cost <= self.num_requests:
+            self.history[:0] = [self.now] * cost
+            self.cache.set(self.key, self.history, self.duration)
+            return True
+        if cost == 1:
+            return self.throttle_failure()
+        period = PERIOD_WORDS.get(self.duration, f"{self.duration} seconds")
+        if cost > self.num_requests:
+            raise exceptions.Throttled(wait=self.duration, detail=(
+                f"This request has {cost:,} items, and each item counts as one request: the rate limit allows at "
+                f"most {self.num_requests:,} a {period}. Send at most {self.num_requests:,} items a request. Nothing "
+                "was saved."
+            ))
+        # The oldest requests that must expire before this one fits.
+        wait = self.history[-(len(self.history) + cost - self.num_requests)] + self.duration - self.now
+        left = self.num_requests - len(self.history)
+        raise exceptions.Throttled(wait=max(wait, 1), detail=(
+            f"This request has {cost:,} items, and each item counts as one request: {left:,} of the "
+            f"{self.num_requests:,} allowed a {period} are left. Nothing was saved; send it again after "
+            f"{max(1, round(wait))} seconds, or send fewer items."
+        ))
+
+
+class PartnerKeyThrottle(ItemCountThrottle, throttling.SimpleRateThrottle):
+    """Per-key rate limit (the key's own rate, else API_KEY_RATE), a bulk write counting its
+    items; answered with 429 and Retry-After.
     A key whose stored rate is not one we accept (kentforum.rates; saved before the admin checked
     it) is refused with 403 saying so, not a server error on every call."""
 
@@ -61,15 +107,15 @@ class PartnerKeyThrottle(throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.auth.prefix}
 
 
-class AnonymousThrottle(throttling.AnonRateThrottle):
+class AnonymousThrottle(ItemCountThrottle, throttling.AnonRateThrottle):
     def allow_request(self, request, view):
         if isinstance(request.auth, PartnerAPIKey):
             return True
         return super().allow_request(request, view)
 
 
-class SignedInThrottle(throttling.UserRateThrottle):
-    """Signed-in users are rate-limited too (API_USER_RATE)."""
+class SignedInThrottle(ItemCountThrottle, throttling.UserRateThrottle):
+    """Signed-in users are rate-limited too (API_USER_RATE), a bulk write counting its items."""
 
     def allow_request(self, request, view):
         if isinstance(request.auth, PartnerAPIKey) or not request.user.is_authenticated:

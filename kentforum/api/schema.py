@@ -14,7 +14,9 @@ STANDARD_ERRORS = {
     "406": "The requested format is not offered.",
     "409": "The return changed since the caller read it: the body holds the current version.",
     "415": "The body must be JSON (application/json).",
-    "429": "Too many requests for this key or address; see the Retry-After header.",
+    "429": "Too many requests for this key, user or address (a bulk write counts each item); see the Retry-After header.",
+    "503": "The database was busy (another save of the same returns, or a slow query); nothing was saved. See the "
+           "Retry-After header.",
 }
 
 

@@ -114,10 +114,13 @@ class DemoLoader:
         return period
 
     def reporting_periods(self, indicator: Indicator) -> list[ReportingPeriod]:
-        if indicator.frequency == Indicator.Frequency.ANNUAL:
-            years = self.calendar_years if indicator.year_basis == Indicator.YearBasis.CALENDAR else self.financial_years
-            return [years[y] for y in range(FIRST_YEAR, FIRST_YEAR + YEARS)]
-        return self.quarters
+        """The demo's periods of the kinds the indicator is returned in (``periods.period_kinds_for``,
+        the rule the return pages and the rollup follow); the demo makes no months."""
+        kinds = periods.period_kinds_for(indicator)
+        for kind, years in ((periods.CALENDAR_YEAR, self.calendar_years), (periods.FINANCIAL_YEAR, self.financial_years)):
+            if kind in kinds:
+                return [years[y] for y in range(FIRST_YEAR, FIRST_YEAR + YEARS)]
+        return [q for q in self.quarters if q.kind in kinds]
 
     # --- indicators and targets ----------------------------------------------------------
     def load_indicators(self) -> list[tuple[Indicator, dict]]:
@@ -125,7 +128,7 @@ class DemoLoader:
         dimensions = {d.code: d for d in BreakdownDimension.objects.prefetch_related("categories")}
         loaded = []
         for spec in read_yaml(self.data_dir / "indicators.yaml")["indicators"]:
-            annual_calendar = spec["frequency"] == "annual" and spec["year_basis"] == "calendar"
+            annual_calendar = periods.CALENDAR_YEAR in periods.period_kinds(frequency=spec["frequency"], year_basis=spec["year_basis"])
             baseline_years = self.calendar_years if annual_calendar else self.financial_years
             indicator = self.up.upsert(
                 Indicator, {"code": spec["code"]},

@@ -8,6 +8,7 @@ worker on Redis. Deployments use ``kentforum.settings.production``.
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -81,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "kentforum.security.PermissionDeniedLogMiddleware",
+    # A lock or statement timeout (web processes on PostgreSQL): 503 with Retry-After, not a 500.
+    "kentforum.middleware.DatabaseBusyMiddleware",
     # Last, as django-axes asks: turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -112,13 +115,36 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+
+
+def env_duration(name: str, default: str) -> str:
+    """A PostgreSQL duration setting from the environment: a whole number and a unit (``3s``,
+    ``500ms``, ``2min``); ``0`` turns the limit off."""
+    value = os.environ.get(name, "").strip() or default
+    if not re.fullmatch(r"[0-9]{1,9}(ms|s|min|h)?", value):
+        raise ImproperlyConfigured(f"{name} must be a whole number with ms, s, min or h (such as 3s), not {value!r}")
+    return value
+
+
+# Web requests on PostgreSQL give up waiting for a row lock after DB_LOCK_TIMEOUT and cancel a
+# statement that runs longer than DB_STATEMENT_TIMEOUT, and are answered 503 with Retry-After
+# (kentforum.middleware.DatabaseBusyMiddleware) rather than waiting behind another writer. Only
+# the web processes set them (kentforum/wsgi.py, which gunicorn loads, sets KENTFORUM_WEB_PROCESS):
+# Celery workers, beat, migrations and management commands keep PostgreSQL's defaults (no
+# limit), so the nightly rollup rebuild and a long migration are never cut off.
+DB_LOCK_TIMEOUT = env_duration("DB_LOCK_TIMEOUT", "3s")
+DB_STATEMENT_TIMEOUT = env_duration("DB_STATEMENT_TIMEOUT", "30s")
+DB_WEB_TIMEOUTS = env_bool("KENTFORUM_WEB_PROCESS", False)
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # A database host that drops packets fails a request (and /healthz) in seconds, not minutes.
     # A client that died (a killed worker) has its statement cancelled within seconds, so its
     # locks (the rollup's rebuild lock) are not held to the end of a long statement.
+    _options = "-c client_connection_check_interval=5000"
+    if DB_WEB_TIMEOUTS:
+        _options += f" -c lock_timeout={DB_LOCK_TIMEOUT} -c statement_timeout={DB_STATEMENT_TIMEOUT}"
     DATABASES["default"].setdefault("OPTIONS", {}).update({
         "connect_timeout": int(os.environ.get("DB_CONNECT_TIMEOUT", "5")),
-        "options": "-c client_connection_check_interval=5000",
+        "options": _options,
     })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

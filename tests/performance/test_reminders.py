@@ -17,7 +17,7 @@ def test_reminder_a_week_before_the_deadline_then_overdue(officer, other_officer
     assert services.reminders_send(today=deadline - datetime.timedelta(days=7)) == 2
     subjects = {m.to[0]: m.subject for m in mail.outbox}
     assert subjects["ashford@example.org"] == "Kent Forum returns for 2012/13 Q1 are due on 31 July 2012"
-    assert "1 of your returns for 2012/13 Q1 are not yet submitted" in mail.outbox[0].body
+    assert "1 of your returns for 2012/13 Q1 is not yet submitted: 1 indicator return." in mail.outbox[0].body
     assert services.reminders_send(today=deadline - datetime.timedelta(days=7)) == 0, "sent once"
     mail.outbox.clear()
     assert services.reminders_send(today=deadline + datetime.timedelta(days=1)) == 2
