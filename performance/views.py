@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kentforum.forms import error_list
+from kentforum.middleware import BUSY_RETRY_AFTER, database_busy_code
 from kentforum.roles import Role, user_organisation, user_roles
 
 from . import imports, permissions, rules, selectors, services
@@ -193,6 +195,17 @@ def indicator_return(request, period_id: int, code: str, gss_code: str):
     except ValidationError as error:
         _apply_service_errors(form, error)
         return render(request, "performance/indicator_return.html", _indicator_context(request, assignment, period, ret, form), status=400)
+    except DatabaseError as error:
+        if (code := database_busy_code(error)) is None:
+            raise
+        # Another save held these rows past the lock timeout: nothing was saved, and the
+        # officer's figures stay in the form to send again.
+        form.add_error(None, "Someone else is saving these returns right now. Nothing was saved; your figures are "
+                             "still in the form. Try again in a few seconds.")
+        response = render(request, "performance/indicator_return.html",
+                          _indicator_context(request, assignment, period, ret, form), status=503)
+        response["Retry-After"] = str(BUSY_RETRY_AFTER[code])
+        return response
     messages.success(request, "Draft saved.")
     return redirect(request.path)
 
