@@ -562,6 +562,8 @@ class DemoLoader:
             user, created = person_user_ensure(
                 username=item["username"], name=item["name"], organisation=self.organisations[item["organisation"]],
                 roles=item["roles"], job_title=item["job_title"], password=password,
+                # an address on the reserved example domain, so reminders reach the demo's officers
+                email=f"{item['username']}@kentforum.example",
             )
             self.up.report.count("users", "created" if created else "unchanged")
             for board_name in item.get("boards", []):
