@@ -79,6 +79,13 @@ class IndicatorAdmin(admin.ModelAdmin):
     filter_horizontal = ["kpqs", "ambitions", "breakdown_dimensions"]
     inlines = [IndicatorTargetInline]
 
+    def save_model(self, request, obj, form, change):
+        """A change to how the indicator's figures are combined or judged re-rolls its slices
+        (``services.indicator_definition_changed``)."""
+        before = Indicator.objects.filter(pk=obj.pk).values(*services.JUDGEMENT_FIELDS).first() if change else None
+        super().save_model(request, obj, form, change)
+        services.indicator_definition_changed(indicator=obj, before=before)
+
     def save_formset(self, request, form, formset, change):
         """Targets change through ``services.target_save``/``target_delete``, which queue the
         rollup of the slices they decide; other inlines save as usual."""

@@ -52,6 +52,14 @@ class IndicatorView:
         return self.latest.direction_previous
 
     @property
+    def direction_basis(self) -> str:
+        """What ``direction`` compares with: the same period a year before, or else the one before."""
+        if self.latest is not None and self.latest.direction_year == "not_comparable" \
+                and self.latest.direction_previous != "not_comparable":
+            return "on the period before"
+        return "on a year before"
+
+    @property
     def status_label(self) -> str:
         return rules.STATUS_LABELS.get(self.latest.status if self.latest else "no_target", "No data")
 
@@ -83,9 +91,13 @@ class IndicatorView:
         )
 
     def district_summary(self) -> str:
-        """A sentence from the figures: how many districts improved, and whether the gap between
-        the highest and lowest narrowed, over the year."""
+        """A sentence from the figures: how many districts improved on a year before, and
+        whether the gap between the highest and lowest narrowed. Only districts with both
+        figures are compared, and it says how many of all the districts that is; the gap is
+        given only for indicators districts may be compared on (not counts, which mostly
+        measure a district's size), and only when every district has both figures."""
         rows = [r for r in self.districts if r.value is not None]
+        every = len(self.districts)
         comparable = [r for r in rows if r.direction_year != "not_comparable"]
         name = self.indicator.name
         if not comparable:
@@ -95,11 +107,13 @@ class IndicatorView:
         text = f"{name}: {improved} of {len(comparable)} districts improved"
         if worsened:
             text += f" and {worsened} worsened"
-        now = [r.value for r in rows]
-        before = [r.year_ago_value for r in rows if r.year_ago_value is not None]
+        if len(comparable) < every:
+            text += f" ({len(comparable)} of {every} districts could be compared with a year before)"
+        paired = [r for r in rows if r.year_ago_value is not None]
         places = self.indicator.decimal_places
-        if len(now) > 1 and len(before) > 1:
-            gap_now, gap_before = max(now) - min(now), max(before) - min(before)
+        if comparable_between_districts(self.indicator) and every > 1 and len(paired) == every:
+            gap_now = max(r.value for r in paired) - min(r.value for r in paired)
+            gap_before = max(r.year_ago_value for r in paired) - min(r.year_ago_value for r in paired)
             verb = "narrowed" if gap_now < gap_before else "widened" if gap_now > gap_before else "stayed"
             text += f"; the gap between the highest and lowest {verb} from {fmt(gap_before, places)} to {fmt(gap_now, places)}"
         return text + "."
@@ -458,6 +472,7 @@ def board_report_content(number: int) -> dict:
         })
     summary = data["milestones"]
     return {
+        "judged_on": "the latest complete figure",  # reports published before the rule say nothing of it
         "ambition": f"Ambition {data['ambition'].number}: {data['ambition'].title}",
         "board": data["board"].name if data["board"] else "",
         "kpqs": kpqs,
@@ -473,7 +488,7 @@ def board_report_content(number: int) -> dict:
         ],
         "missing": [
             {"organisation": organisation.name, "indicator": r.indicator.name, "area": r.locality.name,
-             "period": r.period.label, "state": r.state, "days_overdue": r.days_overdue}
+             "period": r.period.label, "state": r.state, "deadline": r.period.deadline.isoformat()}
             for organisation, rows in data["missing"] for r in rows
         ],
     }
@@ -510,7 +525,8 @@ def board_report_rows(content: dict) -> list[list[str]]:
     for kpq in content["kpqs"]:
         for i in kpq["indicators"]:
             rows.append([kpq["code"], i["code"], i["name"], i["period"], i["value"], i["target"], i["status"], i["direction"],
-                         i["coverage"], "yes" if i.get("complete", True) else "no", " ".join(i.get("flags", []))])
+                         # reports published before completeness was recorded say nothing of it
+                         i["coverage"], {True: "yes", False: "no"}.get(i.get("complete"), ""), " ".join(i.get("flags", []))])
             if i.get("newer"):
                 newer = i["newer"]
                 rows.append([kpq["code"], i["code"], i["name"], newer["period"], newer["value"], "", newer["status"],

@@ -541,10 +541,10 @@ def _check_group(group: _Group, context: _Context, history: dict | None) -> None
     if group.frozen:
         _check_unchanged(group, figures)
         return
-    problems = services.figure_errors(indicator, figures)
+    problems = services.figure_errors(indicator, figures, group.current)  # data quality as stored
     if not problems:
         try:
-            services.check_draft_figures(indicator, figures)
+            services.check_draft_figures(indicator, figures, group.current)
         except ValidationError as invalid:
             problems = {k: " ".join(v) for k, v in invalid.message_dict.items()}
     if problems:

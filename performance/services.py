@@ -859,6 +859,9 @@ def kpq_judgement_add(*, user, kpq, period, answer: str, rationale: str, derived
     )
 
 
+REPUBLISH_GUARD_MINUTES = 10  # the same figures published again by the same person within this is a double press
+
+
 def board_report_fingerprint(content: dict) -> str:
     """The fingerprint of a board report's content: the SHA-256 of its canonical JSON (keys
     sorted, no spaces). The preview shows it and the publisher sends it back, so that what is
@@ -897,9 +900,11 @@ def board_report_publish(*, user, number: int, fingerprint: str):
     content = dashboards.board_report_content(number)
     if board_report_fingerprint(content) != fingerprint:
         raise ValidationError("The figures changed since you opened the preview; check them again.", code="changed")
-    previous = BoardReport.objects.select_for_update().filter(board=board).order_by("-as_at", "-pk").first()
+    previous = BoardReport.objects.select_for_update().filter(
+        board=board, published_by=user, as_at__gte=timezone.now() - timedelta(minutes=REPUBLISH_GUARD_MINUTES),
+    ).order_by("-as_at", "-pk").first()
     if previous is not None and board_report_fingerprint(previous.content) == fingerprint:
-        return previous  # a second press of the button, or a retry: the same figures are already published
+        return previous  # a second press of the button, or a retry: this user just published these figures
     return BoardReport.objects.create(
         board=board, period=max(latest, key=lambda p: p.start), as_at=timezone.now(),
         title=f"{board.name}: progress report as at {timezone.localdate():%d %B %Y}",
@@ -1066,3 +1071,26 @@ def target_delete(*, target: IndicatorTarget) -> None:
     indicator, period = target.indicator, target.period
     target.delete()
     target_changed(indicator=indicator, period=period)
+
+
+# How an indicator's figures are combined and judged: changing any of these changes its summary rows.
+JUDGEMENT_FIELDS = ("unit", "polarity", "aggregation", "reporting_level", "min_coverage", "is_survey", "frequency",
+                    "year_basis")
+
+
+def indicator_definition_changed(*, indicator, before: dict | None) -> bool:
+    """An indicator was saved (the admin): if any field that decides how its figures are
+    combined or judged changed (``JUDGEMENT_FIELDS``: say its minimum coverage or polarity),
+    queue, for after the commit, the rollup of every slice of it, so that no dashboard keeps a
+    status, direction or completeness from the old definition until the nightly rebuild.
+    ``before``: those fields as stored before the save (None for a new indicator). Returns
+    whether anything was queued."""
+    from . import rollups
+
+    if before is None or all(before[name] == getattr(indicator, name) for name in JUDGEMENT_FIELDS):
+        return False
+    kinds = periods.period_kinds_for(indicator)
+    rollups.queue_slices([
+        [indicator.pk, pk] for pk in ReportingPeriod.objects.filter(kind__in=kinds).values_list("pk", flat=True)
+    ])
+    return True

@@ -37,11 +37,21 @@ def drop_functions(apps, schema_editor):
 
 
 def no_wrong_aggregation(apps, schema_editor):
-    """'latest' is not a county figure; a sum of rates, scores or indices means nothing."""
+    """'latest' is not a county figure; a sum of rates, scores or indices means nothing. The
+    county figures those methods made are withdrawn (not judged) until the rebuild recomputes
+    them by the new rule."""
     Indicator = apps.get_model("performance", "Indicator")
+    IndicatorRollup = apps.get_model("performance", "IndicatorRollup")
+    wrong = list(
+        Indicator.objects.filter(aggregation="latest").values_list("pk", flat=True)
+    ) + list(Indicator.objects.filter(aggregation="sum").exclude(unit__in=["count", "currency_gbp"]).values_list("pk", flat=True))
     Indicator.objects.filter(aggregation="latest", reporting_level="district").update(aggregation="none", reporting_level="both")
     Indicator.objects.filter(aggregation="latest").update(aggregation="none")
     Indicator.objects.filter(aggregation="sum").exclude(unit__in=["count", "currency_gbp"]).update(aggregation="none")
+    IndicatorRollup.objects.filter(indicator_id__in=wrong, locality__kind="county").update(
+        value=None, numerator=None, denominator=None, ci_lower=None, ci_upper=None, status="incomplete",
+        direction_previous="not_comparable", direction_year="not_comparable",
+    )
 
 
 def mark_complete(apps, schema_editor):

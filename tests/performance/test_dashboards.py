@@ -404,3 +404,27 @@ def test_missing_returns_are_only_the_overdue_and_unsubmitted(client, approver):
     ], "the approved return and the current quarter's (still in time) are not missing"
     html = client.get(reverse("dashboards:locality", args=[areas[2].gss_code])).content.decode()
     assert "Measure due, " + areas[2].name + ", 2012/13 Q1: not started" in html
+
+
+def test_the_district_summary_compares_only_like_with_like():
+    """Nine of twelve districts reported; seven have a figure a year before (all 50), two do not
+    (52 and 90). The summary says how many could be compared and claims no widening gap made by
+    a district with no figure a year before; for a count it never speaks of a gap."""
+    from types import SimpleNamespace
+
+    from performance import dashboards
+
+    def row(value, before):
+        return SimpleNamespace(value=Decimal(value) if value is not None else None,
+                               year_ago_value=Decimal(before) if before is not None else None,
+                               direction_year="no_change" if value is not None and before is not None else "not_comparable")
+
+    rows = [row(50, 50)] * 7 + [row(52, None), row(90, None)] + [row(None, None)] * 3
+    rate = dashboards.IndicatorView(indicator=PercentageIndicatorFactory.build(name="Rate", decimal_places=1), districts=rows)
+    text = rate.district_summary()
+    assert text == "Rate: 0 of 7 districts improved (7 of 12 districts could be compared with a year before)."
+    complete = [row(50 + n, 50) for n in range(12)]
+    assert "the gap between the highest and lowest widened from 0.0 to 11.0" in dashboards.IndicatorView(
+        indicator=rate.indicator, districts=complete).district_summary()
+    count = dashboards.IndicatorView(indicator=IndicatorFactory.build(name="Count", decimal_places=0), districts=complete)
+    assert "gap" not in count.district_summary(), "counts measure a district's size: no gap between districts"

@@ -272,3 +272,30 @@ def test_targets_changed_on_the_indicator_page_are_rolled_up(judged, forum_admin
     assert response.status_code == 302, response.content.decode()[:3000]
     assert not IndicatorTarget.objects.filter(pk=target.pk).exists()
     assert county_row(indicator, period).status == "no_target"
+
+
+def test_a_changed_judgement_rule_on_the_indicator_page_rolls_up_its_slices(judged, forum_admin, client,
+                                                                           django_capture_on_commit_callbacks):
+    """Raising the minimum coverage from 1 to all districts makes Ashford's lone figure an
+    incomplete county figure at once, not after the nightly rebuild; an unrelated change (the
+    source) queues nothing."""
+    indicator, period, _ = judged
+    client = admin_client(client, forum_admin)
+
+    def require_every_district(data):
+        data["min_coverage"] = [""]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:performance_indicator_change", args=[indicator.pk]),
+                               indicator_page_post(client, indicator, require_every_district))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    row = county_row(indicator, period)
+    assert (row.complete, row.status) == (False, "incomplete")
+
+    def new_source(data):
+        data["source"] = ["Waste Data Flow"]
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        client.post(reverse("admin:performance_indicator_change", args=[indicator.pk]),
+                    indicator_page_post(client, indicator, new_source))
+    assert not callbacks, "a change that does not touch how figures are judged queues no rollup"
