@@ -254,3 +254,18 @@ def test_the_preview_figures_download_as_csv(client, seeded):
     response = client.get(preview_url(), {"format": "csv"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert "Measure D0" in response.content.decode("utf-8-sig")
+
+
+def test_the_same_figures_published_again_later_make_a_new_report(client, seeded):
+    """Only a double press (the same person within minutes) returns the report just published;
+    six months on, unchanged figures are still a new report with its own date."""
+    import datetime as dt
+
+    member = member_of(2, "pub.later")
+    client.force_login(member)
+    fingerprint = hidden_fingerprint(client.get(preview_url()).content.decode())
+    client.post(preview_url(), {"fingerprint": fingerprint})
+    first = BoardReport.objects.get()
+    BoardReport.objects.filter(pk=first.pk).update(as_at=first.as_at - dt.timedelta(days=180))
+    client.post(preview_url(), {"fingerprint": fingerprint})
+    assert BoardReport.objects.count() == 2
