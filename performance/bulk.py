@@ -512,13 +512,8 @@ class _Batch:
     def resolve_slot(self, code: str, gss: str, label: str):
         """``services.resolve_slot``: the assignment and period, or the same errors."""
         indicator, locality, period = self.indicators.get(code), self.localities.get(gss), self.periods.get(label)
-        errors = {}
-        if indicator is None:
-            errors["indicator"] = f"There is no indicator with code “{code[:40]}”."
-        if locality is None:
-            errors["locality"] = f"There is no area with GSS code “{gss[:12]}”."
-        if period is None:
-            errors["period"] = f"There is no reporting period “{label[:20]}”."
+        errors = services.slot_errors(indicator=indicator, locality=locality, period=period, indicator_code=code,
+                                      gss_code=gss, period_label=label)
         if errors:
             raise ValidationError(errors)
         assignment = self.assignments.get((indicator.pk, locality.pk))

@@ -925,6 +925,18 @@ class BulkErrors(Exception):
         self.detail = detail
 
 
+def slot_errors(*, indicator, locality, period, indicator_code: str, gss_code: str, period_label: str) -> dict:
+    """What is unknown of a return named by codes (the API's and the bulk write's words)."""
+    errors = {}
+    if indicator is None:
+        errors["indicator"] = f"There is no indicator with code “{indicator_code[:40]}”."
+    if locality is None:
+        errors["locality"] = f"There is no area with GSS code “{gss_code[:12]}”."
+    if period is None:
+        errors["period"] = f"There is no reporting period “{period_label[:20]}”."
+    return errors
+
+
 def resolve_slot(*, indicator_code: str, gss_code: str, period_label: str):
     """The assignment and period named by codes, or a ValidationError naming each unknown code."""
     from localities.models import Locality
@@ -935,12 +947,8 @@ def resolve_slot(*, indicator_code: str, gss_code: str, period_label: str):
     indicator = Indicator.objects.filter(code=indicator_code).first()
     locality = Locality.objects.filter(gss_code=gss_code).first()
     period = ReportingPeriod.objects.filter(label=period_label).first()
-    if indicator is None:
-        errors["indicator"] = f"There is no indicator with code “{indicator_code[:40]}”."
-    if locality is None:
-        errors["locality"] = f"There is no area with GSS code “{gss_code[:12]}”."
-    if period is None:
-        errors["period"] = f"There is no reporting period “{period_label[:20]}”."
+    errors.update(slot_errors(indicator=indicator, locality=locality, period=period, indicator_code=indicator_code,
+                              gss_code=gss_code, period_label=period_label))
     if errors:
         raise ValidationError(errors)
     assignment = IndicatorAssignment.objects.select_related("organisation", "indicator", "locality").filter(
