@@ -46,6 +46,19 @@ def database_busy_code(error: BaseException) -> str | None:
     return None
 
 
+def database_busy_message(code: str) -> str:
+    """What to tell the person whose request met a busy database (``database_busy_code``)."""
+    from django.conf import settings
+
+    if code == QUERY_CANCELED:
+        return (f"The database took longer than {settings.DB_STATEMENT_TIMEOUT} to answer, so the request was "
+                "stopped. Nothing was saved. Try again in a minute.")
+    if code == LOCK_NOT_AVAILABLE:
+        return (f"Someone else is saving these returns right now, and this request waited "
+                f"{settings.DB_LOCK_TIMEOUT} for them. Nothing was saved. Try again in a few seconds.")
+    return "This request met another save of the same returns. Nothing was saved. Try again in a few seconds."
+
+
 class DatabaseBusyMiddleware:
     """A web request that hit the lock timeout (it waited ``DB_LOCK_TIMEOUT`` for rows another
     request or job is writing), the statement timeout (``DB_STATEMENT_TIMEOUT``), a deadlock or
@@ -60,18 +73,9 @@ class DatabaseBusyMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        from django.conf import settings
-
         if (code := database_busy_code(exception)) is None:
             return None
-        if code == QUERY_CANCELED:
-            message = (f"The database took longer than {settings.DB_STATEMENT_TIMEOUT} to answer, so the request was "
-                       "stopped. Nothing was saved. Try again in a minute.")
-        elif code == LOCK_NOT_AVAILABLE:
-            message = (f"Someone else is saving these returns right now, and this request waited "
-                       f"{settings.DB_LOCK_TIMEOUT} for them. Nothing was saved. Try again in a few seconds.")
-        else:
-            message = "This request met another save of the same returns. Nothing was saved. Try again in a few seconds."
+        message = database_busy_message(code)
         retry_after = BUSY_RETRY_AFTER[code]
         logger.warning("database busy (%s) on %s %s: answered 503", code, request.method, request.path)
         if request.path.startswith("/api/"):

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kentforum.forms import error_list
-from kentforum.middleware import BUSY_RETRY_AFTER, database_busy_code
+from kentforum.middleware import BUSY_RETRY_AFTER, database_busy_code, database_busy_message
 from kentforum.roles import Role, user_organisation, user_roles
 
 from . import imports, permissions, rules, selectors, services
@@ -200,8 +200,7 @@ def indicator_return(request, period_id: int, code: str, gss_code: str):
             raise
         # Another save held these rows past the lock timeout: nothing was saved, and the
         # officer's figures stay in the form to send again.
-        form.add_error(None, "Someone else is saving these returns right now. Nothing was saved; your figures are "
-                             "still in the form. Try again in a few seconds.")
+        form.add_error(None, f"{database_busy_message(code)} Your figures are still in the form.")
         response = render(request, "performance/indicator_return.html",
                           _indicator_context(request, assignment, period, ret, form), status=503)
         response["Retry-After"] = str(BUSY_RETRY_AFTER[code])
