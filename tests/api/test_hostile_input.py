@@ -8,11 +8,9 @@ from decimal import Decimal
 
 import django_filters
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from kentforum.api.urls import router
-from partnerships.models import Organisation, PartnerAPIKey
 from performance import services
 from tests.factories import council, district
 
@@ -51,20 +49,9 @@ def numeric_filters():
     return found
 
 
-@pytest.fixture(autouse=True)
-def clear_throttles():
-    cache.clear()
-
-
 @pytest.fixture
-def submitter():
-    key, raw = PartnerAPIKey.objects.create_key(
-        name="submit key", partner=Organisation.objects.get(name="Kent Police"), scope="submit",
-    )
-    key.organisations.set([council()])
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
-    return client
+def submitter(submit_client):
+    return submit_client
 
 
 @pytest.fixture

@@ -7,10 +7,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from partnerships.models import Organisation, PartnerAPIKey
 from performance import services
 from performance.models import BreakdownCategory, IndicatorReturn, MilestoneReturn
 from tests.factories import council, district
@@ -59,20 +57,9 @@ RESOURCE = {"count": "indicator-returns", "rate": "indicator-returns", "survey":
             "milestone": "milestone-returns"}
 
 
-@pytest.fixture(autouse=True)
-def clear_throttles():
-    cache.clear()
-
-
 @pytest.fixture
-def client():
-    key, raw = PartnerAPIKey.objects.create_key(
-        name="submit key", partner=Organisation.objects.get(name="Kent Police"), scope="submit",
-    )
-    key.organisations.set([council()])
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
-    return client
+def client(submit_client):
+    return submit_client
 
 
 def category(code):

@@ -14,23 +14,8 @@ from performance import periods, rollups, services
 from performance.models import IndicatorRollup, IndicatorTarget
 from performance.services import IndicatorFigures
 from tests.factories import PercentageIndicatorFactory, district, open_quarter
-from tests.performance.conftest import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def approver(db):
-    from kentforum.roles import Role
-
-    return make_user("targets.approver", "Kent County Council", Role.APPROVER)
-
-
-@pytest.fixture
-def forum_admin(db):
-    from kentforum.roles import Role
-
-    return make_user("targets.admin", "Kent County Council", Role.FORUM_ADMIN)
 
 
 @pytest.fixture
