@@ -18,13 +18,15 @@ import time
 
 from django.db import connection, transaction
 
+from performance.catalogue import periods, services
+
 FIRST_YEAR, LAST_YEAR = 2000, 2026  # quarters of history
 CATEGORIES = [("0-17", "Aged 0 to 17"), ("18-64", "Aged 18 to 64"), ("65+", "Aged 65 and over")]
 BATCH = 100  # indicators per INSERT
 
 
 def periods_ensure() -> list[int]:
-    from performance import periods, services
+
 
     ids = []
     for year in range(FIRST_YEAR, LAST_YEAR + 1):

@@ -21,6 +21,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from performance.catalogue import periods, services
+from performance.returns import bulk_entry, exports, imports, validation, workflow
+from performance.returns import bulk_write as bulk_writer
+from performance.rollups import engine, queue
+
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = [("dashboards:forum", []), ("dashboards:ambition", [1]), ("dashboards:locality", ["E07000105"])]
 
@@ -53,7 +58,7 @@ SELECT count(*) FROM (
 
 
 def full_rollup(repeat: int) -> dict:
-    from performance import rollups
+
 
     rollup, ceiling, write_floor, rows = [], [], [], 0
     for _ in range(repeat):
@@ -61,7 +66,7 @@ def full_rollup(repeat: int) -> dict:
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE performance_indicatorrollup")
         started = time.perf_counter()
-        result = rollups.rebuild_all()
+        result = engine.rebuild_all()
         rollup.append(time.perf_counter() - started)
         rows = result["indicator rows"]
         with connection.cursor() as cursor:  # the floor of writing those rows at all, with no work
@@ -90,7 +95,7 @@ def _a_return_to_approve(offset: int):
     )
     ret = candidates[offset % min(candidates[:2000].count(), 2000)]
     if ret.period.status != ret.period.Status.OPEN:
-        from performance import services
+
 
         services.period_open(period=ret.period)
     new_value = Decimal(900000 + offset)
@@ -100,17 +105,17 @@ def _a_return_to_approve(offset: int):
 
 
 def incremental_rollup(repeat: int) -> dict:
-    from performance import rollups, services
+
 
     samples, slices = [], 0
     for n in range(repeat):
         ret, _ = _a_return_to_approve(n)
-        with rollups.deferred() as pending:  # approve without running its rollup: that is what is timed
-            services.return_approve(ret=ret, expected_version=ret.version)
+        with queue.deferred() as pending:  # approve without running its rollup: that is what is timed
+            workflow.return_approve(ret=ret, expected_version=ret.version)
             pending.clear()
-        touched = rollups.slices_touched(ret)
+        touched = queue.slices_touched(ret)
         slices = len(touched)
-        samples.append(timed(lambda touched=touched: [rollups.rollup_slice(i, p) for i, p in touched]))
+        samples.append(timed(lambda touched=touched: [engine.rollup_slice(i, p) for i, p in touched]))
     return {"incremental_seconds": samples, "slices_touched": slices}
 
 
@@ -118,7 +123,6 @@ def worker_latency(samples: int, database_url: str) -> dict:
     """With a real Celery worker on Redis: from the approval's commit until the summary row the
     dashboards read shows the new value."""
     from kentforum.celery import app as celery_app
-    from performance import services
     from performance.models import IndicatorRollup
 
     queue = f"bench-{uuid.uuid4().hex[:8]}"
@@ -135,7 +139,7 @@ def worker_latency(samples: int, database_url: str) -> dict:
         for n in range(samples + 2):  # two to warm the worker up, not counted
             ret, new_value = _a_return_to_approve(100 + n)
             with transaction.atomic():
-                services.return_approve(ret=ret, expected_version=ret.version)
+                workflow.return_approve(ret=ret, expected_version=ret.version)
                 committed = time.perf_counter()  # the rollup is queued when this block commits
             row = IndicatorRollup.objects.filter(indicator=ret.indicator, locality=ret.locality, period=ret.period,
                                                  breakdown_key="")
@@ -217,7 +221,7 @@ def _import_setup():
     from kentforum.roles import Role
     from partnerships.models import Organisation
     from partnerships.services import person_user_ensure
-    from performance import periods, services
+
 
     organisation = Organisation.objects.get(name="Ashford Borough Council")
     user, _ = person_user_ensure(
@@ -231,12 +235,12 @@ def _import_setup():
 
 
 def _filled_template(organisation, period) -> tuple[bytes, int]:
-    from performance import imports
+
     from performance.models import Indicator
 
     rates = set(Indicator.objects.filter(aggregation="ratio").values_list("code", flat=True))
     out = io.StringIO()
-    imports.write_template(out, organisation, period)
+    exports.write_template(out, organisation, period)
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     header, body = rows[0], rows[1:]
     column = {name: n for n, name in enumerate(header)}
@@ -278,7 +282,7 @@ def copy_ceiling(written: str) -> float:
 def csv_import(repeat: int) -> dict:
     """A filled-in template of one organisation for an open period, previewed and applied (parse,
     validate, save, audit), against COPY of exactly the rows the import wrote."""
-    from performance import imports
+
 
     organisation, user, period = _import_setup()
     raw, rows = _filled_template(organisation, period)
@@ -319,7 +323,6 @@ def _bulk_setup(items: int):
     indicators (half counts, half percentages) assigned to Ashford, returned in ``BULK_PERIODS``
     open quarters; the same at every scale, so that what grows is the table behind them."""
     from localities.models import Locality
-    from performance import periods, services
     from performance.models import Indicator, IndicatorAssignment
 
     organisation, user, _ = _import_setup()
@@ -370,16 +373,15 @@ def bulk_write(repeat: int, items: int = BULK_ITEMS) -> dict:
 
     from django.db import connections
 
-    from performance import bulk, services
-    from performance.api.serializers import IndicatorReturnWriteSerializer
-    from performance.api.views import indicator_entry
     from performance.models import Indicator, IndicatorReturn
+    from performance.returns.api.serializers import IndicatorReturnWriteSerializer
+    from performance.returns.api.views import indicator_entry
 
     user, indicators, slots = _bulk_setup(items)
     client = Client()
     client.force_login(user)
     written_seconds: list[float] = []
-    real_write = bulk.write
+    real_write = bulk_writer.write
 
     def timed_write(plan, **kwargs):  # the statements that lock, change and add rows
         started = time.perf_counter()
@@ -388,7 +390,7 @@ def bulk_write(repeat: int, items: int = BULK_ITEMS) -> dict:
         finally:
             written_seconds.append(time.perf_counter() - started)
 
-    bulk.write = timed_write
+    bulk_writer.write = timed_write
     api, copied, api_writes, saved = [], [], [], 0
     try:
         for n in range(repeat):  # new returns through the API
@@ -413,7 +415,7 @@ def bulk_write(repeat: int, items: int = BULK_ITEMS) -> dict:
             copied.append(saved / copy_ceiling(written.getvalue()))
 
         # The race: the returns stored as drafts (committed), then changed and submitted in bulk.
-        services.indicator_returns_enter_bulk(user=user, items=[
+        bulk_entry.indicator_returns_enter(user=user, items=[
             indicator_entry(_valid(IndicatorReturnWriteSerializer, item)) for item in _bulk_items(slots, 99)
         ])
         versions = {(r.indicator_id, r.period_id): r.version for r in IndicatorReturn.objects.filter(
@@ -437,7 +439,7 @@ def bulk_write(repeat: int, items: int = BULK_ITEMS) -> dict:
                 with transaction.atomic():
                     written_seconds.clear()
                     started = time.perf_counter()
-                    services.indicator_returns_enter_bulk(user=user, items=entries)
+                    bulk_entry.indicator_returns_enter(user=user, items=entries)
                     race_bulk.append(time.perf_counter() - started)
                     race_locks.append(sum(written_seconds))
                     transaction.set_rollback(True)  # the next round starts from the same drafts
@@ -449,7 +451,7 @@ def bulk_write(repeat: int, items: int = BULK_ITEMS) -> dict:
             waits.extend(seconds)
             longest.append(max(seconds))
     finally:
-        bulk.write = real_write
+        bulk_writer.write = real_write
         IndicatorReturn.objects.filter(indicator__code__startswith="BULK-").delete()  # their events go with them
         Indicator.objects.filter(code__startswith="BULK-").delete()
     return {"items": len(slots), "rows_saved": saved, "api_items_per_second": api, "copy_rows_per_second": copied,
@@ -469,19 +471,18 @@ def _officer_saves(return_id: int, user_id: int, saving, stop, out) -> None:
     write's versions hold) until told to stop; puts how many seconds each save took."""
     from django.contrib.auth import get_user_model
 
-    from performance import services
     from performance.models import IndicatorReturn
 
     user = get_user_model().objects.get(pk=user_id)
     target = IndicatorReturn.objects.select_related("indicator", "locality", "period", "organisation").get(pk=return_id)
-    figures = services.IndicatorFigures(value=target.value, numerator=target.numerator, denominator=target.denominator,
+    figures = validation.IndicatorFigures(value=target.value, numerator=target.numerator, denominator=target.denominator,
                                         commentary="The officer's own save.")
     seconds = []
     saving.set()
     while not stop.is_set():
         started = time.perf_counter()
         with transaction.atomic():
-            services.indicator_return_save(
+            workflow.indicator_return_save(
                 indicator=target.indicator, locality=target.locality, period=target.period,
                 organisation=target.organisation, figures=figures, expected_version=target.version, user=user,
             )

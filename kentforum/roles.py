@@ -8,7 +8,9 @@ A user's organisation is that of the Person linked to them.
 """
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 from django.db import models
 
 
@@ -57,3 +59,20 @@ def user_organisation(user):
     """The organisation the user works for, or None."""
     person = getattr(user, "person", None) if getattr(user, "is_authenticated", False) else None
     return person.organisation if person else None
+
+
+def require_role(*roles):
+    """Signed in, and holding one of ``roles``; otherwise the sign-in page or 403."""
+
+    def decorator(view):
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if not user_roles(request.user) & set(roles):
+                raise PermissionDenied("This page is for " + " or ".join(Role(r).label.lower() + "s" for r in roles) + ".")
+            return view(request, *args, **kwargs)
+
+        wrapped.__name__ = view.__name__
+        wrapped.__doc__ = view.__doc__
+        return wrapped
+
+    return decorator

@@ -98,13 +98,6 @@ def on_locked_out(sender, request, username, ip_address, **kwargs):
     )
 
 
-def on_period_event(sender, instance, created, **kwargs):
-    from performance.models import PeriodEvent
-
-    if created and instance.action == PeriodEvent.Action.REOPENED:
-        period_reopened(period=instance.period, user=instance.actor, reason=instance.reason)
-
-
 def period_reopened(*, period, user, reason: str, request=None) -> dict:
     """A locked period was reopened (written for every PeriodEvent 'reopened')."""
     return security_event("period_reopened", request=request, user=user, period_id=period.pk,
@@ -192,10 +185,8 @@ class KentForumConfig(AppConfig):
     def ready(self):
         from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-        from django.db.models.signals import post_save
 
         user_logged_in.connect(on_logged_in, dispatch_uid="kentforum.security.login")
         user_login_failed.connect(on_login_failed, dispatch_uid="kentforum.security.login_failed")
         user_logged_out.connect(on_logged_out, dispatch_uid="kentforum.security.logout")
         user_locked_out.connect(on_locked_out, dispatch_uid="kentforum.security.lockout")
-        post_save.connect(on_period_event, sender="performance.PeriodEvent", dispatch_uid="kentforum.security.period")

@@ -16,8 +16,8 @@ urlpatterns = [
     path("boards/<slug:slug>/", views.board, name="board"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("performance.urls")),
-    path("dashboards/", include("performance.dashboard_urls")),
+    path("", include("performance.returns.urls")),
+    path("dashboards/", include("performance.dashboards.urls")),
     path("api/", include("kentforum.api.urls")),
     path("admin/", admin.site.urls),
 ]

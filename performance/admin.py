@@ -1,7 +1,6 @@
 from django.contrib import admin
 
-from . import services
-from .models import (
+from performance.models import (
     BoardReport,
     BreakdownCategory,
     BreakdownDimension,
@@ -20,6 +19,7 @@ from .models import (
     ReturnImport,
     Study,
 )
+from performance.rollups import changes
 
 
 class BreakdownCategoryInline(admin.TabularInline):
@@ -81,21 +81,21 @@ class IndicatorAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         """A change to how the indicator's figures are combined or judged re-rolls its slices
-        (``services.indicator_definition_changed``)."""
-        before = Indicator.objects.filter(pk=obj.pk).values(*services.JUDGEMENT_FIELDS).first() if change else None
+        (``changes.indicator_definition_changed``)."""
+        before = Indicator.objects.filter(pk=obj.pk).values(*changes.JUDGEMENT_FIELDS).first() if change else None
         super().save_model(request, obj, form, change)
-        services.indicator_definition_changed(indicator=obj, before=before)
+        changes.indicator_definition_changed(indicator=obj, before=before)
 
     def save_formset(self, request, form, formset, change):
-        """Targets change through ``services.target_save``/``target_delete``, which queue the
+        """Targets change through ``changes.target_save``/``target_delete``, which queue the
         rollup of the slices they decide; other inlines save as usual."""
         if formset.model is not IndicatorTarget:
             return super().save_formset(request, form, formset, change)
         changed = formset.save(commit=False)
         for target in formset.deleted_objects:
-            services.target_delete(target=target)
+            changes.target_delete(target=target)
         for target in changed:
-            services.target_save(target=target)
+            changes.target_save(target=target)
         formset.save_m2m()
 
 
@@ -111,14 +111,14 @@ class IndicatorTargetAdmin(admin.ModelAdmin):
     autocomplete_fields = ["indicator", "period", "locality"]
 
     def save_model(self, request, obj, form, change):
-        services.target_save(target=obj)
+        changes.target_save(target=obj)
 
     def delete_model(self, request, obj):
-        services.target_delete(target=obj)
+        changes.target_delete(target=obj)
 
     def delete_queryset(self, request, queryset):
         for target in queryset.select_related("indicator", "period"):
-            services.target_delete(target=target)
+            changes.target_delete(target=target)
 
 
 class ReadOnlyReturnAdmin(admin.ModelAdmin):

@@ -6,7 +6,7 @@ import factory
 from ambitions.models import Ambition
 from localities.models import Locality
 from partnerships.models import Organisation
-from performance import periods, services
+from performance.catalogue import periods, services
 from performance.models import Indicator
 
 

@@ -2,12 +2,12 @@
 rate-limited. App viewsets only declare their queryset, serializer and FilterSet."""
 from django.conf import settings
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, filters, permissions, throttling, viewsets
 from drf_orjson_renderer.renderers import ORJSONRenderer
+from rest_framework import exceptions, filters, permissions, throttling, viewsets
 
 from kentforum import rates, security
+from kentforum.actors import KeyActor
 from partnerships.models import PartnerAPIKey
-from performance.permissions import KeyActor
 
 from .pagination import StandardPagination
 from .renderers import SafeCSVRenderer

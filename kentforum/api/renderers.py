@@ -2,7 +2,7 @@
 would run as a formula is neutralised with a leading apostrophe."""
 from rest_framework_csv.renderers import PaginatedCSVRenderer
 
-from performance.imports import export_cell
+from kentforum.csvcells import export_cell
 
 
 def _neutralise(value):

@@ -14,16 +14,9 @@ from partnerships.api.views import (
     PersonViewSet,
     StrategicPartnershipViewSet,
 )
-from performance.api.views import (
-    ApprovedValuesExportView,
-    IndicatorReturnViewSet,
-    IndicatorRollupViewSet,
-    IndicatorViewSet,
-    MilestoneReturnViewSet,
-    MilestoneViewSet,
-    ReportingPeriodViewSet,
-    StudyViewSet,
-)
+from performance.catalogue.api import IndicatorViewSet, MilestoneViewSet, ReportingPeriodViewSet, StudyViewSet
+from performance.returns.api.views import ApprovedValuesExportView, IndicatorReturnViewSet, MilestoneReturnViewSet
+from performance.rollups.api import IndicatorRollupViewSet
 
 
 class PublicRouter(DefaultRouter):

@@ -25,7 +25,7 @@ from ambitions.models import KPQ, ActionPlan, Ambition, DeliveryPlan, ForwardPla
 from localities.models import Locality, LocalPriority
 from partnerships.models import Board, BoardMembership, Organisation
 from partnerships.services import person_user_ensure
-from performance import periods, rollups, rules, services
+from performance.catalogue import periods, rules, services
 from performance.models import (
     BreakdownDimension,
     DataQuality,
@@ -39,6 +39,8 @@ from performance.models import (
     ReportingPeriod,
     Study,
 )
+from performance.returns import validation, workflow
+from performance.rollups import engine, queue
 
 from .base import LoadReport, Upserter, read_yaml
 
@@ -209,12 +211,12 @@ class DemoLoader:
             numerator = round(value / float(indicator.multiplier) * denominator)
             if indicator.unit == Indicator.Unit.PERCENTAGE:
                 numerator = min(numerator, denominator)
-            return services.IndicatorFigures(numerator=Decimal(numerator), denominator=Decimal(denominator))
+            return validation.IndicatorFigures(numerator=Decimal(numerator), denominator=Decimal(denominator))
         if indicator.unit == Indicator.Unit.PERCENTAGE:
             value = min(value, 100.0)
         if indicator.aggregation == Indicator.Aggregation.SUM:
-            return services.IndicatorFigures(value=Decimal(round(value)))
-        return services.IndicatorFigures(value=_decimal(value, places))
+            return validation.IndicatorFigures(value=Decimal(round(value)))
+        return validation.IndicatorFigures(value=_decimal(value, places))
 
     def breakdown_figures(self, indicator: Indicator, total: Decimal, locality, period):
         """Split a count across each breakdown dimension's categories so that they add up, each
@@ -292,7 +294,7 @@ class DemoLoader:
         commentary = f"Demo return for {locality.name}, {period.label}."
         if rng.random() < 0.3:
             off_target = " Performance is below target this period; partners are reviewing the causes."
-        figures = services.IndicatorFigures(
+        figures = validation.IndicatorFigures(
             value=figures.value, numerator=figures.numerator, denominator=figures.denominator,
             commentary=commentary + off_target,
         )
@@ -302,12 +304,12 @@ class DemoLoader:
                 category.pk: Decimal(share)
                 for category, share in self.breakdown_figures(indicator, figures.value, locality, period)
             }
-        figures = services.IndicatorFigures(
+        figures = validation.IndicatorFigures(
             value=figures.value, numerator=figures.numerator, denominator=figures.denominator,
             commentary=figures.commentary, breakdowns=breakdowns,
             quality=self.quality_for(indicator, spec, locality, period, figures),
         )
-        ret = services.indicator_return_save(
+        ret = workflow.indicator_return_save(
             indicator=indicator, locality=locality, period=period, organisation=organisation,
             figures=figures, user=self.users.get(organisation.pk),
         )
@@ -324,7 +326,7 @@ class DemoLoader:
         if spec.get("survey"):
             base = round(spec["sample_base_per_district"] * rng.uniform(0.8, 1.2))
             if locality.kind == Locality.Kind.COUNTY:
-                estimate = figures.value if figures.value is not None else services.indicator_value_from_rate(
+                estimate = figures.value if figures.value is not None else validation.indicator_value_from_rate(
                     indicator=indicator, numerator=figures.numerator, denominator=figures.denominator)
                 limits = rules.survey_limits(unit=indicator.unit, value=estimate, ci_lower=None, ci_upper=None,
                                              sample_base=base * len(self.districts))
@@ -348,16 +350,16 @@ class DemoLoader:
         if isinstance(ret, IndicatorReturn):
             def submit(**kwargs):
                 # The demo's officers have looked at their figures: warnings are confirmed.
-                return services.indicator_return_submit(confirm_warnings=True, **kwargs)
+                return workflow.indicator_return_submit(confirm_warnings=True, **kwargs)
         else:
-            submit = services.milestone_return_submit
+            submit = workflow.milestone_return_submit
         submitted_at = self.submit_time(period, rng, late=fate == "late")
         submit(ret=ret, expected_version=ret.version, user=officer, at=submitted_at)
         if fate == "submitted":
             return
         decided_at = submitted_at + timedelta(days=rng.randint(1, 5))
         if fate in ("returned", "resubmitted"):
-            services.return_send_back(
+            workflow.return_send_back(
                 ret=ret, reason=rng.choice(RETURN_REASONS), expected_version=ret.version,
                 user=self.approver, at=decided_at,
             )
@@ -365,9 +367,9 @@ class DemoLoader:
                 return
             submitted_at = decided_at + timedelta(days=rng.randint(1, 3))
             if isinstance(ret, IndicatorReturn):
-                ret = services.indicator_return_save(
+                ret = workflow.indicator_return_save(
                     indicator=ret.indicator, locality=ret.locality, period=period, organisation=ret.organisation,
-                    figures=services.IndicatorFigures(
+                    figures=validation.IndicatorFigures(
                         value=ret.value if not ret.indicator.is_rate else None, numerator=ret.numerator,
                         denominator=ret.denominator, commentary=ret.commentary + " Checked and corrected after return.",
                     ),
@@ -375,7 +377,7 @@ class DemoLoader:
                 )
             submit(ret=ret, expected_version=ret.version, user=officer, at=submitted_at)
             decided_at = submitted_at + timedelta(days=1)
-        services.return_approve(ret=ret, expected_version=ret.version, user=self.approver, at=decided_at)
+        workflow.return_approve(ret=ret, expected_version=ret.version, user=self.approver, at=decided_at)
 
     def load_assignments(self, indicators) -> None:
         for indicator, _ in indicators:
@@ -458,7 +460,7 @@ class DemoLoader:
             MilestoneReturn.Status.OFF_TRACK: "Off track: funding has not been confirmed. Escalated to the Ambition Board.",
             MilestoneReturn.Status.COMPLETE: "Complete.",
         }.get(status, "Progressing to plan.")
-        return services.MilestoneProgress(status=status, percent_complete=done, revised_date=revised, commentary=commentary)
+        return validation.MilestoneProgress(status=status, percent_complete=done, revised_date=revised, commentary=commentary)
 
     def enter_milestone_returns(self, period: ReportingPeriod) -> None:
         if period.kind != ReportingPeriod.Kind.QUARTER:
@@ -476,7 +478,7 @@ class DemoLoader:
                 fate = self.fate_for_milestone(milestone, period)
                 if fate == "missing":
                     continue
-            ret = services.milestone_return_save(
+            ret = workflow.milestone_return_save(
                 milestone=milestone, period=period, organisation=milestone.owner, progress=progress,
                 user=self.users.get(milestone.owner_id),
             )
@@ -585,12 +587,12 @@ class DemoLoader:
         self.load_milestones(programme)
         self.load_action_plans(programme)
         self.load_assignments(indicators)
-        with rollups.deferred() as pending:
+        with queue.deferred() as pending:
             self.load_returns(indicators)
             changed = bool(pending)
             pending.clear()  # one full rebuild below instead of thousands of small rollups
         if changed or not IndicatorRollup.objects.exists():
-            self.up.report.counts["summary rows"]["created"] += rollups.rebuild_all()["indicator rows"]
+            self.up.report.counts["summary rows"]["created"] += engine.rebuild_all()["indicator rows"]
         self.load_local_priorities(programme)
         self.load_studies(programme)
         return DemoResult(report=self.up.report, passwords=self.passwords)

@@ -11,8 +11,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from partnerships.models import Organisation, PartnerAPIKey
-from performance import services
+from performance.catalogue import services
 from performance.models import IndicatorReturn, ReturnEvent
+from performance.returns import imports, validation, workflow
+from performance.returns.selectors import approval_queue
+from performance.rollups import engine
 from tests.factories import council, district
 
 pytestmark = pytest.mark.django_db
@@ -46,15 +49,15 @@ def key_client(raw):
 @pytest.fixture
 def draft_and_approved(officer, approver, period, rate_indicator, count_indicator):
     """Ashford's recycling return approved (published); its KSI return only a draft."""
-    approved = services.indicator_return_save(
+    approved = workflow.indicator_return_save(
         indicator=rate_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(numerator=Decimal(45), denominator=Decimal(100)),
+        figures=validation.IndicatorFigures(numerator=Decimal(45), denominator=Decimal(100)),
     )
-    services.indicator_return_submit(ret=approved, expected_version=approved.version, user=officer)
-    services.return_approve(ret=approved, expected_version=approved.version, user=approver)
-    draft = services.indicator_return_save(
+    workflow.indicator_return_submit(ret=approved, expected_version=approved.version, user=officer)
+    workflow.return_approve(ret=approved, expected_version=approved.version, user=approver)
+    draft = workflow.indicator_return_save(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(value=Decimal(31337)),
+        figures=validation.IndicatorFigures(value=Decimal(31337)),
     )
     return approved, draft
 
@@ -130,7 +133,7 @@ def test_a_submit_key_posts_returns_that_reach_the_approval_queue(period, rate_i
     assert response.json()["state"] == "submitted" and response.json()["value"] == "41.0000"
     ret = IndicatorReturn.objects.get()
     assert ReturnEvent.objects.filter(indicator_return=ret).last().api_key.name, "the event names the key"
-    from performance.selectors import approval_queue
+
 
     assert any(r.pk == ret.pk for _, rows in approval_queue(approver) for r in rows)
 
@@ -149,9 +152,9 @@ def test_invalid_or_stale_posts_change_nothing_and_say_why(period, rate_indicato
     }, format="json")
     assert good.status_code == 201 and good.json()["version"] == 1
     ret = IndicatorReturn.objects.get()
-    services.indicator_return_save(indicator=rate_indicator, locality=district(), period=period, organisation=council(),
+    workflow.indicator_return_save(indicator=rate_indicator, locality=district(), period=period, organisation=council(),
                                    user=officer, expected_version=ret.version,
-                                   figures=services.IndicatorFigures(numerator=Decimal(1), denominator=Decimal(2)))
+                                   figures=validation.IndicatorFigures(numerator=Decimal(1), denominator=Decimal(2)))
     stale = client.patch(f"/api/v1/indicator-returns/{ret.pk}/", {"numerator": "40", "denominator": "100", "version": 1}, format="json")
     assert stale.status_code == 409
     assert stale.json()["current"]["version"] == 2 and stale.json()["current"]["numerator"] == "1.0000"
@@ -215,9 +218,9 @@ def test_rate_limit_per_key_answers_429_with_retry_after():
 
 @pytest.mark.parametrize("resource", ["indicator-returns", "rollups", "indicators", "delivery-plans", "memberships"])
 def test_list_query_counts_do_not_grow_with_page_size(resource, draft_and_approved):
-    from performance import rollups
 
-    rollups.rebuild_all()
+
+    engine.rebuild_all()
     client = APIClient()
     with CaptureQueriesContext(connection) as small:
         client.get(f"/api/v1/{resource}/", {"page_size": 1})
@@ -298,7 +301,7 @@ def test_permission_matrix(name, actors, draft_and_approved, period):
 
 
 def test_the_long_format_export_round_trips_through_the_import(client, draft_and_approved, officer, period):
-    from performance import imports
+
     from performance.models import ReturnImport
 
     approved, draft = draft_and_approved
@@ -355,9 +358,9 @@ def test_milestone_returns_are_writable_with_the_same_rules(period, officer):
 
 def test_a_reassigned_slot_does_not_open_the_previous_owners_return(period, count_indicator, officer):
     """Review finding: the new owner of a slot must not read or overwrite the old owner's draft."""
-    draft = services.indicator_return_save(indicator=count_indicator, locality=district(), period=period,
+    draft = workflow.indicator_return_save(indicator=count_indicator, locality=district(), period=period,
                                            organisation=council(), user=officer,
-                                           figures=services.IndicatorFigures(value=Decimal(7), commentary="ashford secret"))
+                                           figures=validation.IndicatorFigures(value=Decimal(7), commentary="ashford secret"))
     services.assignment_ensure(organisation=council("Dover District Council"), indicator=count_indicator, locality=district())
     _, raw = make_key("submit", organisations=[council("Dover District Council")])
     response = key_client(raw).post("/api/v1/indicator-returns/", {

@@ -1,5 +1,5 @@
 """The API's bulk write is set-based (performance/bulk.py) and stores exactly what entering each
-item through ``services.indicator_return_enter``, one by one in one transaction, stores: the
+item through ``by_code.indicator_return_enter``, one by one in one transaction, stores: the
 same returns, breakdown rows, versions, states, data-quality fields and audit events (actions,
 states, versions, changes, notes, who), or refuses the same items with the same errors. Each
 case is applied both ways to the same starting data, in savepoints that are rolled back, and
@@ -17,11 +17,13 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from kentforum import actors
 from partnerships.models import Organisation, PartnerAPIKey
-from performance import bulk, permissions, services
-from performance.api.serializers import IndicatorReturnSerializer, IndicatorReturnWriteSerializer
-from performance.api.views import indicator_entry
+from performance.catalogue import services
 from performance.models import BreakdownDimension, IndicatorReturn, IndicatorTarget, ReturnEvent
+from performance.returns import bulk_entry, bulk_write, by_code, validation, workflow
+from performance.returns.api.serializers import IndicatorReturnSerializer, IndicatorReturnWriteSerializer
+from performance.returns.api.views import indicator_entry
 from tests.factories import IndicatorFactory, PercentageIndicatorFactory, council, district, open_quarter
 
 pytestmark = pytest.mark.django_db
@@ -43,20 +45,20 @@ def one_by_one(user, items: list[dict]) -> list[int]:
         for index, item in enumerate(items):
             try:
                 with transaction.atomic():
-                    saved.append(services.indicator_return_enter(user=user, **item).pk)
-            except services.StaleReturnError as stale:
+                    saved.append(by_code.indicator_return_enter(user=user, **item).pk)
+            except workflow.StaleReturnError as stale:
                 errors.append((index, {"version": [f"The return is now version {stale.current.version}; read it again."]}))
             except PermissionDenied as denied:
                 errors.append((index, {"organisation": [str(denied)]}))
             except ValidationError as invalid:
                 errors.append((index, invalid.message_dict if hasattr(invalid, "error_dict") else {"non_field_errors": invalid.messages}))
         if errors:
-            raise services.BulkErrors(errors)
+            raise by_code.BulkErrors(errors)
     return list(dict.fromkeys(saved))
 
 
 def set_based(user, items: list[dict]) -> list[int]:
-    return services.indicator_returns_enter_bulk(user=user, items=items)
+    return bulk_entry.indicator_returns_enter(user=user, items=items)
 
 
 def snapshot(baseline_event: int) -> dict:
@@ -97,7 +99,7 @@ def outcome(way, user, items: list[dict]) -> dict:
                                                                       "period__label").get()
                     for pk in ids
                 ])
-            except services.BulkErrors as failed:
+            except by_code.BulkErrors as failed:
                 answer = ("refused", failed.errors)
             result = {"answer": answer, **snapshot(baseline)}
             raise _Rollback
@@ -128,33 +130,33 @@ class Given:
         item = entry(code, **fields)
         current = self.stored(code)
         item["expected_version"] = current.version if current else None
-        return services.indicator_return_enter(user=user or self.officer, **{**item, "submit": False})
+        return by_code.indicator_return_enter(user=user or self.officer, **{**item, "submit": False})
 
     def submit(self, code: str):
         ret = self.stored(code)
-        return services.indicator_return_submit(ret=ret, expected_version=ret.version, user=self.officer,
+        return workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=self.officer,
                                                 confirm_warnings=True)
 
     def send_back(self, code: str):
         ret = self.stored(code)
-        services.return_send_back(ret=ret, reason="Check the figure", expected_version=ret.version, user=self.approver)
+        workflow.return_send_back(ret=ret, reason="Check the figure", expected_version=ret.version, user=self.approver)
 
     def approve(self, code: str):
         ret = self.stored(code)
-        services.return_approve(ret=ret, expected_version=ret.version, user=self.approver)
+        workflow.return_approve(ret=ret, expected_version=ret.version, user=self.approver)
 
     def history(self, code: str = "T-KSI", values=(10, 11, 9, 10)):
         """Approved values of the four quarters before the period (an outlier is judged on them)."""
         indicator = self.indicators[code]
         for number, value in enumerate(values, start=1):
             earlier = open_quarter(2011, number)
-            ret = services.indicator_return_save(
+            ret = workflow.indicator_return_save(
                 indicator=indicator, locality=district(), period=earlier, organisation=council(), user=self.officer,
-                figures=services.IndicatorFigures(value=Decimal(value), commentary="History"),
+                figures=validation.IndicatorFigures(value=Decimal(value), commentary="History"),
             )
-            ret = services.indicator_return_submit(ret=ret, expected_version=ret.version, user=self.officer,
+            ret = workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=self.officer,
                                                    confirm_warnings=True)
-            services.return_approve(ret=ret, expected_version=ret.version, user=self.approver)
+            workflow.return_approve(ret=ret, expected_version=ret.version, user=self.approver)
 
     def lock(self):
         services.period_lock(period=self.period)
@@ -311,7 +313,7 @@ def test_the_bulk_write_stores_what_the_services_store_one_by_one(case, who, giv
         key, _ = PartnerAPIKey.objects.create_key(name="Feed", partner=Organisation.objects.get(name="Kent Police"),
                                                   scope="submit")
         key.organisations.set([council()])
-        user = permissions.KeyActor(key=key)
+        user = actors.KeyActor(key=key)
 
     expected, got = outcome(one_by_one, user, items), outcome(set_based, user, items)
 
@@ -348,7 +350,7 @@ def test_a_return_changed_between_the_check_and_the_write_refuses_the_whole_writ
     # Another officer's save lands after the bulk read the returns and before it writes: the
     # bulk's first check sees version 1 (as read), the database holds version 2.
     given.save("T-RECYC", numerator="3", denominator="4")
-    loaded, writes = bulk._Batch.__init__, []
+    loaded, writes = bulk_entry.Batch.__init__, []
 
     def read_before_the_other_save(self, *args, **kwargs):
         loaded(self, *args, **kwargs)
@@ -356,11 +358,11 @@ def test_a_return_changed_between_the_check_and_the_write_refuses_the_whole_writ
             self.stored[(recyc.indicator_id, recyc.locality_id, recyc.period_id)].version = 1
         writes.append(self)
 
-    monkeypatch.setattr(bulk._Batch, "__init__", read_before_the_other_save)
+    monkeypatch.setattr(bulk_entry.Batch, "__init__", read_before_the_other_save)
     events = ReturnEvent.objects.count()
 
-    with pytest.raises(services.BulkErrors) as refused:
-        services.indicator_returns_enter_bulk(user=given.officer, items=items)
+    with pytest.raises(by_code.BulkErrors) as refused:
+        bulk_entry.indicator_returns_enter(user=given.officer, items=items)
 
     # The write refused (nothing of it kept); checked again against what is stored now, the
     # stale item is named.
@@ -375,12 +377,12 @@ def test_the_write_refuses_a_total_no_longer_at_the_version_read(given):
     given.save("T-KSI", value="10")
     ksi = given.stored("T-KSI")
     IndicatorReturn.objects.filter(pk=ksi.pk).update(version=5)
-    plan = bulk.Plan(updates=[bulk.TotalUpdate(
+    plan = bulk_write.Plan(updates=[bulk_write.TotalUpdate(
         pk=ksi.pk, expected=1, version=2, state="draft", value=Decimal(1), numerator=None, denominator=None,
         commentary="", quality="final", source_released=None, quality_note="", ci_lower=None, ci_upper=None,
         sample_base=None)])
-    with pytest.raises(bulk.Changed), transaction.atomic():
-        bulk.write(plan, now=datetime.datetime.now(datetime.timezone.utc), actor_id=None)
+    with pytest.raises(bulk_write.Changed), transaction.atomic():
+        bulk_write.write(plan, now=datetime.datetime.now(datetime.timezone.utc), actor_id=None)
     assert IndicatorReturn.objects.get(pk=ksi.pk).value == 10
 
 
@@ -403,14 +405,14 @@ def test_the_bulk_costs_the_same_statements_for_10_items_as_for_300(given):
     def run(codes):
         # half new (created), half stored drafts changed and submitted
         for code in codes[::2]:
-            services.indicator_return_enter(user=given.officer, **entry(code, value="5"))
+            by_code.indicator_return_enter(user=given.officer, **entry(code, value="5"))
         items = [
             entry(code, value="6", commentary="ok", submit=True,
                   version=given.stored(code).version if given.stored(code) else None)
             for code in codes
         ]
         with CaptureQueriesContext(connection) as queries:
-            saved = services.indicator_returns_enter_bulk(user=given.officer, items=items)
+            saved = bulk_entry.indicator_returns_enter(user=given.officer, items=items)
         assert len(saved) == len(codes)
         return len(queries)
 

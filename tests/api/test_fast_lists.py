@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from localities.models import Locality
 from partnerships.models import Organisation
-from performance.api.serializers import IndicatorReturnSerializer
 from performance.models import BreakdownCategory, BreakdownDimension, IndicatorReturn, WorkflowState
+from performance.returns.api.serializers import IndicatorReturnSerializer
 from tests.factories import IndicatorFactory, PercentageIndicatorFactory, open_quarter
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from kentforum.api.urls import router
-from performance import services
+from performance.returns import validation, workflow
+from performance.rollups import engine
 from tests.factories import council, district
 
 pytestmark = pytest.mark.django_db
@@ -61,17 +62,17 @@ def slots(period, count_indicator, officer):
     from performance.models import BreakdownCategory, Milestone
 
     fatal = BreakdownCategory.objects.filter(dimension__code="severity").first()
-    ret = services.indicator_return_save(
+    ret = workflow.indicator_return_save(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(value=Decimal(12), commentary="kept", breakdowns={fatal.pk: Decimal(2)}),
+        figures=validation.IndicatorFigures(value=Decimal(12), commentary="kept", breakdowns={fatal.pk: Decimal(2)}),
     )
     milestone = Milestone.objects.create(
         title="Junction 10a opens", delivery_plan=DeliveryPlan.objects.get(name="Local Transport Plan"),
         owner=council(), due_date=datetime.date(2012, 9, 30),
     )
-    milestone_ret = services.milestone_return_save(
+    milestone_ret = workflow.milestone_return_save(
         milestone=milestone, period=period, organisation=council(), user=officer,
-        progress=services.MilestoneProgress(status="on_track", percent_complete=30, commentary="kept"),
+        progress=validation.MilestoneProgress(status="on_track", percent_complete=30, commentary="kept"),
     )
     return {
         "indicator_item": {"indicator": "T-KSI", "locality": "E07000105", "period": period.label, "value": "3",
@@ -118,16 +119,15 @@ def test_a_malformed_cursor_is_a_400(resource, case, fmt):
 @pytest.mark.parametrize("resource", CURSOR_LISTS)
 def test_the_cursors_a_list_gives_still_page_through_it(resource, slots, period, officer):
     from ambitions.models import DeliveryPlan
-    from performance import rollups
     from performance.models import IndicatorReturn, Milestone, MilestoneReturn
 
     second = Milestone.objects.create(title="Second milestone", delivery_plan=DeliveryPlan.objects.get(name="Local Transport Plan"),
                                       owner=council(), due_date=datetime.date(2012, 9, 30))
-    services.milestone_return_save(milestone=second, period=period, organisation=council(), user=officer,
-                                   progress=services.MilestoneProgress(status="on_track", percent_complete=10))
+    workflow.milestone_return_save(milestone=second, period=period, organisation=council(), user=officer,
+                                   progress=validation.MilestoneProgress(status="on_track", percent_complete=10))
     IndicatorReturn.objects.update(state="approved")
     MilestoneReturn.objects.update(state="approved")
-    rollups.rebuild_all()
+    engine.rebuild_all()
     client = APIClient()
     seen, url = [], f"/api/v1/{resource}/?page_size=1"
     while url:
@@ -144,17 +144,16 @@ def test_the_cursors_a_list_gives_still_page_through_it(resource, slots, period,
 def test_a_cursor_list_keeps_its_unique_order_whatever_ordering_asks(resource, slots, period, officer):
     """Paged by a cursor over a field that repeats (status, state), a list skips rows."""
     from ambitions.models import DeliveryPlan
-    from performance import rollups
     from performance.models import IndicatorReturn, Milestone, MilestoneReturn
 
     for n in range(3):
         milestone = Milestone.objects.create(title=f"Milestone {n}", owner=council(), due_date=datetime.date(2012, 9, 30),
                                              delivery_plan=DeliveryPlan.objects.get(name="Local Transport Plan"))
-        services.milestone_return_save(milestone=milestone, period=period, organisation=council(), user=officer,
-                                       progress=services.MilestoneProgress(status="on_track", percent_complete=n))
+        workflow.milestone_return_save(milestone=milestone, period=period, organisation=council(), user=officer,
+                                       progress=validation.MilestoneProgress(status="on_track", percent_complete=n))
     IndicatorReturn.objects.update(state="approved")
     MilestoneReturn.objects.update(state="approved")
-    rollups.rebuild_all()
+    engine.rebuild_all()
     client = APIClient()
     for ordering in ("status", "-state", "percent_complete", "indicator"):
         seen, url = [], f"/api/v1/{resource}/?page_size=1&ordering={ordering}"

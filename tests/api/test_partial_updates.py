@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from performance import services
+from performance.catalogue import services
 from performance.models import BreakdownCategory, IndicatorReturn, MilestoneReturn
+from performance.returns import validation, workflow
 from tests.factories import council, district
 
 pytestmark = pytest.mark.django_db
@@ -72,34 +73,33 @@ def returns(period, count_indicator, rate_indicator, officer):
     its recycling rate, and a milestone's progress."""
     from ambitions.models import DeliveryPlan
     from performance.models import Milestone
-
     from tests.factories import IndicatorFactory
 
-    count = services.indicator_return_save(
+    count = workflow.indicator_return_save(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(value=Decimal(12), commentary="From the police",
+        figures=validation.IndicatorFigures(value=Decimal(12), commentary="From the police",
                                           breakdowns={category("fatal").pk: Decimal(2), category("serious").pk: Decimal(10)},
                                           quality={"quality": "estimated", "quality_note": "Two weeks estimated",
                                                    "source_released": datetime.date(2012, 7, 1)}),
     )
     survey_indicator = IndicatorFactory(code="T-SURVEY", unit="percentage", aggregation="none", is_survey=True)
     services.assignment_ensure(organisation=council(), indicator=survey_indicator, locality=district())
-    survey = services.indicator_return_save(
+    survey = workflow.indicator_return_save(
         indicator=survey_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(value=Decimal(64), commentary="Place Survey",
+        figures=validation.IndicatorFigures(value=Decimal(64), commentary="Place Survey",
                                           quality={"ci_lower": Decimal(61), "ci_upper": Decimal(67), "sample_base": 1100}),
     )
-    rate = services.indicator_return_save(
+    rate = workflow.indicator_return_save(
         indicator=rate_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(numerator=Decimal(45), denominator=Decimal(100), commentary="From the waste team"),
+        figures=validation.IndicatorFigures(numerator=Decimal(45), denominator=Decimal(100), commentary="From the waste team"),
     )
     milestone = Milestone.objects.create(
         title="Junction 10a opens", delivery_plan=DeliveryPlan.objects.get(name="Local Transport Plan"),
         owner=council(), due_date=datetime.date(2012, 9, 30),
     )
-    progress = services.milestone_return_save(
+    progress = workflow.milestone_return_save(
         milestone=milestone, period=period, organisation=council(), user=officer,
-        progress=services.MilestoneProgress(status="on_track", percent_complete=30,
+        progress=validation.MilestoneProgress(status="on_track", percent_complete=30,
                                             revised_date=datetime.date(2012, 10, 31), commentary="On schedule"),
     )
     return {"count": count, "rate": rate, "survey": survey, "milestone": progress}
@@ -115,7 +115,7 @@ def stored(ret) -> dict:
     parts = IndicatorReturn.objects.filter(indicator=row.indicator, locality=row.locality, period=row.period,
                                            breakdown__isnull=False).select_related("breakdown__dimension")
     return {"value": row.value, "numerator": row.numerator, "denominator": row.denominator, "commentary": row.commentary,
-            "state": row.state, **{name: getattr(row, name) for name in services.QUALITY_FIELDS},
+            "state": row.state, **{name: getattr(row, name) for name in validation.QUALITY_FIELDS},
             "breakdowns": {f"{p.breakdown.dimension.code}:{p.breakdown.code}": p.value for p in parts}}
 
 
@@ -159,7 +159,7 @@ def test_patches_one_after_another_each_keep_the_others(client, returns):
     assert stored(count)["value"] == Decimal(12) and stored(count)["commentary"] == "x"
     assert stored(rate) == {"value": Decimal(40), "numerator": Decimal(40), "denominator": Decimal(100),
                             "commentary": "From the waste team", "state": "draft", "breakdowns": {},
-                            **services.QUALITY_DEFAULTS}
+                            **validation.QUALITY_DEFAULTS}
     assert stored(milestone) == {"status": "on_track", "percent_complete": 40, "revised_date": datetime.date(2012, 10, 31),
                                  "commentary": "On schedule", "state": "draft"}
 

@@ -43,6 +43,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from kentforum.wsgi import application
+from performance.catalogue import periods, services
+from performance.returns import validation, workflow
 from tests.performance.test_import_fuzz import assert_nothing_partly_saved
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -212,7 +214,6 @@ def seed_returns(officer, other_officer, approver):
     from decimal import Decimal
 
     from ambitions.models import DeliveryPlan
-    from performance import periods, services
     from performance.models import BreakdownCategory, Indicator, Milestone, ReportingPeriod
     from tests.factories import IndicatorFactory, council, district
 
@@ -223,19 +224,19 @@ def seed_returns(officer, other_officer, approver):
     services.assignment_ensure(organisation=council(), locality=district(),
                                indicator=IndicatorFactory(code="T-FUZZ", name="Fuzzed count", min_value=Decimal(0)))
     severity = {c.code: c.pk for c in BreakdownCategory.objects.filter(dimension__code="severity")}
-    services.indicator_return_save(
+    workflow.indicator_return_save(
         indicator=ksi, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(value=Decimal(16), breakdowns={severity["fatal"]: Decimal(2), severity["serious"]: Decimal(14)}),
+        figures=validation.IndicatorFigures(value=Decimal(16), breakdowns={severity["fatal"]: Decimal(2), severity["serious"]: Decimal(14)}),
     )
-    published = services.indicator_return_save(
+    published = workflow.indicator_return_save(
         indicator=recycling, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(numerator=Decimal(45), denominator=Decimal(100)),
+        figures=validation.IndicatorFigures(numerator=Decimal(45), denominator=Decimal(100)),
     )
-    services.indicator_return_submit(ret=published, expected_version=published.version, user=officer)
-    services.return_approve(ret=published, expected_version=published.version, user=approver)
-    services.indicator_return_save(
+    workflow.indicator_return_submit(ret=published, expected_version=published.version, user=officer)
+    workflow.return_approve(ret=published, expected_version=published.version, user=approver)
+    workflow.indicator_return_save(
         indicator=ksi, locality=district("Dover"), period=period, organisation=council("Dover District Council"),
-        user=other_officer, figures=services.IndicatorFigures(value=Decimal(9)),
+        user=other_officer, figures=validation.IndicatorFigures(value=Decimal(9)),
     )
     plan = DeliveryPlan.objects.order_by("pk").first()
     MILESTONES[:] = []
@@ -243,8 +244,8 @@ def seed_returns(officer, other_officer, approver):
         milestone = Milestone.objects.create(title=f"Milestone of {owner}", delivery_plan=plan, owner=council(owner),
                                              due_date=datetime.date(2012, 9, 30))
         MILESTONES.append(milestone.pk)
-        services.milestone_return_save(milestone=milestone, period=period, organisation=council(owner), user=user,
-                                       progress=services.MilestoneProgress(status="on_track", percent_complete=20))
+        workflow.milestone_return_save(milestone=milestone, period=period, organisation=council(owner), user=user,
+                                       progress=validation.MilestoneProgress(status="on_track", percent_complete=20))
     MILESTONES.append(Milestone.objects.create(title="Ashford's milestone with no return yet", delivery_plan=plan,
                                                owner=council(), due_date=datetime.date(2012, 12, 31)).pk)
 

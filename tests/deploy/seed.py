@@ -25,8 +25,9 @@ def main() -> dict:
     from localities.models import Locality
     from partnerships.models import Organisation
     from partnerships.services import person_user_ensure
-    from performance import periods, services
+    from performance.catalogue import periods, services
     from performance.models import Indicator
+    from performance.returns import validation, workflow
 
     password = os.environ["DEPLOY_PASSWORD"]
     officers = int(os.environ.get("DEPLOY_OFFICERS", "16"))
@@ -71,12 +72,12 @@ def main() -> dict:
             min_value=Decimal(0), data_owner=kcc,
         )
         services.assignment_ensure(organisation=ashford, indicator=approved, locality=locality)
-        ret = services.indicator_return_save(
+        ret = workflow.indicator_return_save(
             indicator=approved, locality=locality, period=period, organisation=ashford, user=officer_users[0],
-            figures=services.IndicatorFigures(value=Decimal(42), commentary="seeded and approved"),
+            figures=validation.IndicatorFigures(value=Decimal(42), commentary="seeded and approved"),
         )
-        ret = services.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer_users[0])
-        services.return_approve(ret=ret, expected_version=ret.version, user=approver)
+        ret = workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer_users[0])
+        workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)
 
         drafts = []
         for n in range(1, returns + 1):
@@ -86,9 +87,9 @@ def main() -> dict:
                 min_value=Decimal(0), data_owner=kcc,
             )
             services.assignment_ensure(organisation=ashford, indicator=indicator, locality=locality)
-            ret = services.indicator_return_save(
+            ret = workflow.indicator_return_save(
                 indicator=indicator, locality=locality, period=period, organisation=ashford, user=officer_users[0],
-                figures=services.IndicatorFigures(value=Decimal(n), commentary=f"seeded {n}"),
+                figures=validation.IndicatorFigures(value=Decimal(n), commentary=f"seeded {n}"),
             )
             drafts.append({"pk": ret.pk, "code": indicator.code})
 

@@ -24,8 +24,9 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from partnerships.models import Organisation, PartnerAPIKey
-from performance import services
+from performance.catalogue import services
 from performance.models import IndicatorReturn, ReturnEvent
+from performance.returns import validation, views, workflow
 from tests.conftest import requires_postgres
 from tests.factories import IndicatorFactory, council, district, open_quarter
 from tests.performance.conftest import PASSWORD, make_user
@@ -46,9 +47,9 @@ def slot(framework):
     period = open_quarter(2012, 1)
     indicator = IndicatorFactory(code="T-LOCK", name="Locked return", min_value=Decimal(0))
     services.assignment_ensure(organisation=council(), indicator=indicator, locality=district())
-    ret = services.indicator_return_save(
+    ret = workflow.indicator_return_save(
         indicator=indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(value=Decimal(10)),
+        figures=validation.IndicatorFigures(value=Decimal(10)),
     )
     key, raw = PartnerAPIKey.objects.create_key(name="Feed", partner=Organisation.objects.get(name="Kent Police"),
                                                 scope="submit")
@@ -141,16 +142,16 @@ def test_a_statement_over_the_statement_timeout_answers_503(slot, client, monkey
 
     monkeypatch.setattr(settings, "DB_STATEMENT_TIMEOUT", "200ms")
     client.force_login(slot["officer"])
-    from performance import views
 
-    real = views.services.indicator_return_save
+
+    real = views.workflow.indicator_return_save
 
     def slow_save(**kwargs):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_sleep(2)")
         return real(**kwargs)
 
-    monkeypatch.setattr(views.services, "indicator_return_save", slow_save)
+    monkeypatch.setattr(views.workflow, "indicator_return_save", slow_save)
     with as_a_web_process(statement_timeout="200ms"):
         started = time.monotonic()
         response = client.post(slot["form"], {"value": "12", "commentary": "", "version": "1", "action": "save"})

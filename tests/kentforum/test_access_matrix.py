@@ -48,7 +48,8 @@ from ambitions.models import KPQ, ActionPlan, Ambition, DeliveryPlan, ForwardPla
 from kentforum.roles import Role
 from localities.models import LocalPriority
 from partnerships.models import Board, Organisation, PartnerAPIKey
-from performance import dashboards, imports, rollups, services
+from performance.catalogue import services
+from performance.dashboards import judgements, reports
 from performance.models import (
     BoardReport,
     IndicatorAssignment,
@@ -64,6 +65,8 @@ from performance.models import (
     ReturnImport,
     Study,
 )
+from performance.returns import imports, validation, workflow
+from performance.rollups import engine
 from tests.factories import IndicatorFactory, council, district, open_quarter
 
 # --- Roles and the districts' sentinels -------------------------------------------------------------
@@ -397,17 +400,17 @@ def build_world():
     for target, d in DISTRICTS.items():
         organisation, locality, officer = council(d["org"]), district(d["locality"]), users[d["officer"]]
         services.assignment_ensure(organisation=organisation, indicator=draft_indicator, locality=locality)
-        ret = services.indicator_return_save(
+        ret = workflow.indicator_return_save(
             indicator=draft_indicator, locality=locality, period=period, organisation=organisation, user=officer,
-            figures=services.IndicatorFigures(value=d["value"], commentary=f"{d['texts'][2]} indicator"),
+            figures=validation.IndicatorFigures(value=d["value"], commentary=f"{d['texts'][2]} indicator"),
         )
         milestone = Milestone.objects.create(
             title=f"{d['locality']} town centre regeneration", delivery_plan=plan, owner=organisation,
             due_date=datetime.date(2013, 3, 31),
         )
-        ms_ret = services.milestone_return_save(
+        ms_ret = workflow.milestone_return_save(
             milestone=milestone, period=period, organisation=organisation, user=officer,
-            progress=services.MilestoneProgress(status="at_risk", percent_complete=37, commentary=f"{d['texts'][2]} milestone"),
+            progress=validation.MilestoneProgress(status="at_risk", percent_complete=37, commentary=f"{d['texts'][2]} milestone"),
         )
         upload = ("period,indicator_code,area_gss_code,value,numerator,denominator,commentary,version\n"
                   f"{period.label},T-KSI,{locality.gss_code},{d['value']},,,{d['texts'][2]} upload,{ret.version}\n")
@@ -423,12 +426,12 @@ def build_world():
     services.assignment_ensure(organisation=council(DISTRICTS["A"]["org"]), indicator=published, locality=district())
     IndicatorTarget.objects.create(indicator=published, period=period, locality=district(), target=Decimal(50),
                                    tolerance_percent=Decimal(10))
-    pub = services.indicator_return_save(
+    pub = workflow.indicator_return_save(
         indicator=published, locality=district(), period=period, organisation=council(), user=users["officer_a"],
-        figures=services.IndicatorFigures(value=Decimal("42"), commentary="A published figure."),
+        figures=validation.IndicatorFigures(value=Decimal("42"), commentary="A published figure."),
     )
-    services.indicator_return_submit(ret=pub, expected_version=pub.version, user=users["officer_a"])
-    services.return_approve(ret=pub, expected_version=pub.version, user=users["approver"])
+    workflow.indicator_return_submit(ret=pub, expected_version=pub.version, user=users["officer_a"])
+    workflow.return_approve(ret=pub, expected_version=pub.version, user=users["approver"])
     # The other districts' approved figures, so that Kent's figure is complete and can be judged
     # and reported (a county count from one district is not).
     from localities.models import Locality
@@ -438,13 +441,13 @@ def build_world():
                         value=Decimal(40), state="approved", decided_at=pub.decided_at)
         for other in Locality.objects.filter(kind="district").exclude(pk=district().pk)
     ])
-    rollups.rollup_slice(published.pk, period.pk)
-    rollups.rollup_milestones(period.pk)
-    services.kpq_judgement_add(user=users["board_member"], kpq=kpq, period=period, answer="improving",
+    engine.rollup_slice(published.pk, period.pk)
+    engine.rollup_milestones(period.pk)
+    judgements.kpq_judgement_add(user=users["board_member"], kpq=kpq, period=period, answer="improving",
                                rationale="The published figure is on target.", derived_answer="not_enough_data")
-    report = services.board_report_publish(
+    report = reports.board_report_publish(
         user=users["forum_admin"], number=1,
-        fingerprint=services.board_report_fingerprint(dashboards.board_report_content(1)),
+        fingerprint=reports.board_report_fingerprint(reports.board_report_content(1)),
     )
 
     # One object of every other kind the admin and the API show.

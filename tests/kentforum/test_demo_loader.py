@@ -4,9 +4,9 @@ import re
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
-from django.test import RequestFactory  # django-axes needs the request in authenticate()
 from django.core.management import call_command
 from django.db.models import Count, F
+from django.test import RequestFactory  # django-axes needs the request in authenticate()
 
 from ambitions.models import KPQ, ActionPlan
 from kentforum.roles import Role, user_organisation, user_roles

@@ -11,8 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from performance import imports, services
+from performance.catalogue import services
 from performance.models import IndicatorReturn, Milestone, MilestoneReturn, ReturnEvent, ReturnImport
+from performance.returns import imports, validation, workflow
 from tests.factories import council, district
 from tests.performance.conftest import (  # noqa: F401 - fixtures
     approver,
@@ -38,13 +39,13 @@ def milestone(db):
 
 @pytest.fixture
 def returns(officer, period, rate_indicator, milestone):
-    ret = services.indicator_return_save(
+    ret = workflow.indicator_return_save(
         indicator=rate_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(numerator=Decimal(45), denominator=Decimal(100), commentary="as entered"),
+        figures=validation.IndicatorFigures(numerator=Decimal(45), denominator=Decimal(100), commentary="as entered"),
     )
-    ms = services.milestone_return_save(
+    ms = workflow.milestone_return_save(
         milestone=milestone, period=period, organisation=council(), user=officer,
-        progress=services.MilestoneProgress(status="on_track", percent_complete=40, commentary="as entered"),
+        progress=validation.MilestoneProgress(status="on_track", percent_complete=40, commentary="as entered"),
     )
     return ret, ms
 
@@ -57,11 +58,11 @@ def closed(request, returns, period, forum_admin, officer, approver):
         services.period_lock(period=period, user=forum_admin)
     else:
         for item in (ret, ms):
-            submit = services.indicator_return_submit if item is ret else services.milestone_return_submit
+            submit = workflow.indicator_return_submit if item is ret else workflow.milestone_return_submit
             kwargs = {"confirm_warnings": True} if item is ret else {}
             submit(ret=item, expected_version=item.version, user=officer, **kwargs)
             item.refresh_from_db()
-            services.return_approve(ret=item, expected_version=item.version, user=approver)
+            workflow.return_approve(ret=item, expected_version=item.version, user=approver)
     ret.refresh_from_db()
     ms.refresh_from_db()
     period.refresh_from_db()
@@ -156,9 +157,9 @@ def test_csv_import_apply_refuses_once_closed(client, returns, officer, approver
 
 def test_csv_import_refuses_an_approved_return(client, returns, officer, approver, period, rate_indicator):
     ret, _ms = returns
-    services.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
+    workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
     ret.refresh_from_db()
-    services.return_approve(ret=ret, expected_version=ret.version, user=approver)
+    workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)
     ret.refresh_from_db()
     before = snapshot()
     text = (

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kentforum.security import SIGNED_IN_AT
+from performance.catalogue import services
 from tests.performance.conftest import (  # noqa: F401 - shared fixtures
     PASSWORD,
     forum_admin,
@@ -240,8 +241,8 @@ def test_an_api_refusal_is_logged(security_log):
 
 
 def test_reopening_a_period_is_logged(client, forum_admin, security_log):
-    from performance import periods as fy
-    from performance import services
+    from performance.catalogue import periods as fy
+
 
     quarter, _ = services.period_ensure(span=fy.quarter(2013, 1))
     services.period_open(period=quarter)

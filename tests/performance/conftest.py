@@ -7,7 +7,7 @@ import pytest
 
 from kentforum.roles import Role
 from partnerships.services import person_user_ensure
-from performance import services
+from performance.catalogue import services
 from performance.models import BreakdownDimension, IndicatorTarget
 from tests.factories import IndicatorFactory, PercentageIndicatorFactory, council, district, open_quarter
 

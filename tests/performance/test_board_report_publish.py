@@ -13,9 +13,11 @@ from django.urls import reverse
 from kentforum.roles import Role
 from localities.models import Locality
 from partnerships.models import Board, BoardMembership
-from performance import dashboards, rollups, services
+from performance.dashboards import reports
 from performance.models import BoardReport, IndicatorReturn
-from performance.services import IndicatorFigures
+from performance.returns import workflow
+from performance.returns.validation import IndicatorFigures
+from performance.rollups import engine, queue
 from tests.performance.conftest import make_user
 from tests.performance.test_dashboards import seed
 
@@ -73,15 +75,15 @@ def approve_a_corrected_figure(approver, indicator, period, name="Ashford"):
     area = Locality.objects.get(name=name)
     forum_team = make_user("pub.reopener", "Kent County Council", Role.FORUM_ADMIN)
     ret = IndicatorReturn.objects.get(indicator=indicator, locality=area, period=period)
-    with rollups.deferred() as pending:
-        services.return_reopen(ret=ret, reason="Miscounted.", expected_version=ret.version, user=forum_team)
-        ret = services.indicator_return_save(indicator=indicator, locality=area, period=period, organisation=ret.organisation,
+    with queue.deferred() as pending:
+        workflow.return_reopen(ret=ret, reason="Miscounted.", expected_version=ret.version, user=forum_team)
+        ret = workflow.indicator_return_save(indicator=indicator, locality=area, period=period, organisation=ret.organisation,
                                              figures=IndicatorFigures(value=Decimal(99), commentary="corrected"),
                                              expected_version=ret.version)
-        services.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
-        services.return_approve(ret=ret, expected_version=ret.version, user=approver)
+        workflow.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
+        workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)
         pending.clear()
-    rollups.rollup_slice(indicator.pk, period.pk)
+    engine.rollup_slice(indicator.pk, period.pk)
 
 
 def test_the_preview_shows_the_figures_to_be_frozen_and_their_fingerprint(client, seeded):
@@ -93,14 +95,14 @@ def test_the_preview_shows_the_figures_to_be_frozen_and_their_fingerprint(client
     assert response.status_code == 200
     names = [t.name for t in response.templates]
     assert "dashboards/report_publish.html" in names and "dashboards/report.html" in names
-    content = dashboards.board_report_content(2)
+    content = reports.board_report_content(2)
     assert response.context["content"] == content
     html = response.content.decode()
     assert "Measure D0" in html and "Measure D1" in html and "12/12 districts" in html
     assert "Progress report: Ambition 2" in html
     # with the fingerprint of that content in a hidden field
     fingerprint = hidden_fingerprint(html)
-    assert fingerprint == services.board_report_fingerprint(content) == response.context["fingerprint"]
+    assert fingerprint == reports.board_report_fingerprint(content) == response.context["fingerprint"]
     # and the warning, the button and a way back
     assert WARNING in html and 'class="govuk-warning-text"' in html
     assert re.search(r'<button type="submit" class="govuk-button"[^>]*>Publish this report</button>', html)
@@ -112,9 +114,9 @@ def test_the_preview_shows_the_figures_to_be_frozen_and_their_fingerprint(client
 def test_the_fingerprint_is_that_of_the_canonical_json():
     content = {"b": [1, ("x", 2)], "a": "é"}
     same = {"a": "é", "b": [1, ["x", 2]]}
-    assert services.board_report_fingerprint(content) == services.board_report_fingerprint(same)
-    assert services.board_report_fingerprint(content) != services.board_report_fingerprint({**same, "a": "e"})
-    assert len(services.board_report_fingerprint(content)) == 64
+    assert reports.board_report_fingerprint(content) == reports.board_report_fingerprint(same)
+    assert reports.board_report_fingerprint(content) != reports.board_report_fingerprint({**same, "a": "e"})
+    assert len(reports.board_report_fingerprint(content)) == 64
 
 
 def test_publishing_with_the_matching_fingerprint_freezes_exactly_the_preview(client, seeded):
@@ -128,7 +130,7 @@ def test_publishing_with_the_matching_fingerprint_freezes_exactly_the_preview(cl
     report = BoardReport.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("dashboards:report", args=[report.pk])
     assert report.content == json.loads(json.dumps(preview.context["content"]))
-    assert services.board_report_fingerprint(report.content) == fingerprint
+    assert reports.board_report_fingerprint(report.content) == fingerprint
     assert report.board == board(2) and report.published_by == member
     # and the published page shows the same figures as the preview did
     published = client.get(response["Location"]).content.decode()
@@ -154,14 +156,14 @@ def test_a_stale_fingerprint_shows_the_new_figures_and_publishes_nothing(client,
     assert not BoardReport.objects.exists()
     html = response.content.decode()
     assert CHANGED in html and "There is a problem" in html and "<title>Error: " in html
-    assert response.context["content"] == dashboards.board_report_content(2)
+    assert response.context["content"] == reports.board_report_content(2)
     before, after = (first_value(c) for c in (preview.context["content"], response.context["content"]))
     assert before != after and f">{after}<" in html and f">{before}<" not in html
     new = hidden_fingerprint(html)
-    assert new != old and new == services.board_report_fingerprint(dashboards.board_report_content(2))
+    assert new != old and new == reports.board_report_fingerprint(reports.board_report_content(2))
     # and confirming the new figures publishes them
     assert client.post(preview_url(), {"fingerprint": new}).status_code == 302
-    assert services.board_report_fingerprint(BoardReport.objects.get().content) == new
+    assert reports.board_report_fingerprint(BoardReport.objects.get().content) == new
 
 
 def test_a_post_with_no_fingerprint_publishes_nothing(client, seeded):
@@ -175,7 +177,7 @@ def test_a_member_of_another_board_reads_the_draft_but_may_not_publish(client, s
     # Given a member of Ambition Board 1 only, and a board member who sits on no board
     for other in (member_of(1, "pub.other"), make_user("pub.noseat", "Canterbury City Council", Role.BOARD_MEMBER)):
         client.force_login(other)
-        fingerprint = services.board_report_fingerprint(dashboards.board_report_content(2))
+        fingerprint = reports.board_report_fingerprint(reports.board_report_content(2))
         # The draft of Board 2 stays readable, without the way to publish it
         draft = client.get(draft_url())
         assert draft.status_code == 200 and preview_url() not in draft.content.decode()
@@ -184,7 +186,7 @@ def test_a_member_of_another_board_reads_the_draft_but_may_not_publish(client, s
         assert client.post(preview_url(), {"fingerprint": fingerprint}).status_code == 403
         # and so is the service, whatever door calls it
         with pytest.raises(PermissionDenied):
-            services.board_report_publish(user=other, number=2, fingerprint=fingerprint)
+            reports.board_report_publish(user=other, number=2, fingerprint=fingerprint)
     assert not BoardReport.objects.exists()
 
 
@@ -205,7 +207,7 @@ def test_a_seat_without_the_board_member_role_does_not_count(client, seeded):
 
 
 def test_officers_are_refused_and_visitors_sent_to_sign_in(client, seeded):
-    fingerprint = services.board_report_fingerprint(dashboards.board_report_content(2))
+    fingerprint = reports.board_report_fingerprint(reports.board_report_content(2))
     for method in (client.get, client.post):
         response = method(preview_url(), {"fingerprint": fingerprint})
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
@@ -214,7 +216,7 @@ def test_officers_are_refused_and_visitors_sent_to_sign_in(client, seeded):
     assert client.get(preview_url()).status_code == 403
     assert client.post(preview_url(), {"fingerprint": fingerprint}).status_code == 403
     with pytest.raises(PermissionDenied):
-        services.board_report_publish(user=officer, number=2, fingerprint=fingerprint)
+        reports.board_report_publish(user=officer, number=2, fingerprint=fingerprint)
     assert not BoardReport.objects.exists()
 
 
@@ -242,10 +244,10 @@ def test_the_draft_links_to_the_preview_and_a_post_to_it_publishes_nothing(clien
 def test_the_service_checks_the_fingerprint_itself(seeded, approver):
     indicators, period = seeded
     member = member_of(2, "pub.member")
-    old = services.board_report_fingerprint(dashboards.board_report_content(2))
+    old = reports.board_report_fingerprint(reports.board_report_content(2))
     approve_a_corrected_figure(approver, indicators[0], period)
     with pytest.raises(ValidationError) as raised:
-        services.board_report_publish(user=member, number=2, fingerprint=old)
+        reports.board_report_publish(user=member, number=2, fingerprint=old)
     assert raised.value.code == "changed" and not BoardReport.objects.exists()
 
 

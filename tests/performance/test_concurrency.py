@@ -8,8 +8,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from performance import services
 from performance.models import IndicatorReturn, ReturnEvent
+from performance.returns import validation, workflow
 from tests.conftest import requires_postgres
 from tests.factories import council, district
 
@@ -38,20 +38,20 @@ def run_together(*functions):
 
 
 def test_concurrent_saves_through_the_service(framework, officer, period, count_indicator):
-    first = services.indicator_return_save(
+    first = workflow.indicator_return_save(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(value=Decimal(10)),
+        figures=validation.IndicatorFigures(value=Decimal(10)),
     )
 
     def save(value):
-        return lambda: services.indicator_return_save(
+        return lambda: workflow.indicator_return_save(
             indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
-            figures=services.IndicatorFigures(value=Decimal(value)), expected_version=first.version,
+            figures=validation.IndicatorFigures(value=Decimal(value)), expected_version=first.version,
         )
 
     results = run_together(save(11), save(12))
     saved = [r for r in results if isinstance(r, IndicatorReturn)]
-    refused = [r for r in results if isinstance(r, services.StaleReturnError)]
+    refused = [r for r in results if isinstance(r, workflow.StaleReturnError)]
     assert len(saved) == 1 and len(refused) == 1, results
     stored = IndicatorReturn.objects.get(pk=first.pk)
     assert stored.version == 2 and stored.value == saved[0].value

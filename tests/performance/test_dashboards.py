@@ -11,9 +11,13 @@ from django.urls import reverse
 from ambitions.models import KPQ, DeliveryPlan
 from kentforum.roles import Role
 from localities.models import Locality, LocalPriority
-from performance import rollups, services
+from performance.catalogue import services
+from performance.dashboards import charts, figures, pages, reports
+from performance.dashboards.figures import TREND_LENGTH, Evidence
 from performance.models import BoardReport, IndicatorTarget, KPQJudgement, Milestone
-from performance.services import IndicatorFigures
+from performance.returns import selectors, workflow
+from performance.returns.validation import IndicatorFigures
+from performance.rollups import engine, queue
 from tests.factories import IndicatorFactory, PercentageIndicatorFactory, council, open_quarter
 from tests.performance.conftest import make_user
 
@@ -39,7 +43,7 @@ def seed(approver, count: int, districts: int, *, prefix="D"):
     q1, q2 = open_quarter(2012, 1), open_quarter(2013, 1)
     areas = list(Locality.objects.filter(kind="district").order_by("name"))[:districts]
     created = []
-    with rollups.deferred() as pending:
+    with queue.deferred() as pending:
         for n in range(count):
             indicator = (PercentageIndicatorFactory if n % 2 else IndicatorFactory)(code=f"{prefix}{n:03d}", name=f"Measure {prefix}{n}")
             indicator.kpqs.add(kpq)
@@ -51,13 +55,13 @@ def seed(approver, count: int, districts: int, *, prefix="D"):
                     services.assignment_ensure(organisation=organisation, indicator=indicator, locality=area)
                     figures = (IndicatorFigures(numerator=Decimal(base + i), denominator=Decimal(100), commentary="ok")
                                if indicator.is_rate else IndicatorFigures(value=Decimal(base + i), commentary="ok"))
-                    ret = services.indicator_return_save(indicator=indicator, locality=area, period=period,
+                    ret = workflow.indicator_return_save(indicator=indicator, locality=area, period=period,
                                                          organisation=organisation, figures=figures)
-                    services.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
-                    services.return_approve(ret=ret, expected_version=ret.version, user=approver)
+                    workflow.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
+                    workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)
             created.append(indicator)
         pending.clear()
-    rollups.rebuild_all()
+    engine.rebuild_all()
     priority = LocalPriority.objects.create(locality=areas[0], title=f"Healthier lives {prefix}", weight=9)
     priority.indicators.set(created)
     return created, q2
@@ -93,11 +97,11 @@ def test_unapproved_figures_never_appear(client, approver):
     ashford = Locality.objects.get(name="Ashford")
     officer = make_user("dash.officer", "Ashford Borough Council", Role.OFFICER)
     later = open_quarter(2013, 2)
-    ret = services.indicator_return_save(indicator=indicators[0], locality=ashford, period=later,
+    ret = workflow.indicator_return_save(indicator=indicators[0], locality=ashford, period=later,
                                          organisation=Organisation.objects.get(locality=ashford), user=officer,
                                          figures=IndicatorFigures(value=Decimal("98765"), commentary="draft only"))
-    services.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
-    rollups.rebuild_all()
+    workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
+    engine.rebuild_all()
     for name, args in DASHBOARDS:
         html = client.get(reverse(name, args=args)).content.decode()
         assert "98765" not in html and "98,765" not in html, name
@@ -111,7 +115,7 @@ def test_a_dashboard_issues_a_fixed_number_of_queries(client, approver, name, ar
     seed(approver, 6, 12, prefix="L")
     Milestone.objects.create(title="Another milestone", delivery_plan=DeliveryPlan.objects.get(name="Local Transport Plan"),
                              owner=council(), due_date=datetime.date(2013, 1, 1))
-    rollups.rebuild_all()
+    engine.rebuild_all()
     with CaptureQueriesContext(connection) as large:
         response = client.get(reverse(name, args=args))
     assert response.status_code == 200
@@ -207,7 +211,6 @@ def test_the_page_does_not_grow_with_history_or_with_indicators_outside_the_fram
     """Years of history and indicators collected for no ambition add nothing to a dashboard:
     a trend shows the last TREND_LENGTH periods, and only the framework's indicators appear."""
     from partnerships.models import Organisation
-    from performance.dashboards import TREND_LENGTH
     from performance.models import IndicatorReturn, WorkflowState
 
     created, _ = seed(approver, 1, 2, prefix="H")
@@ -221,12 +224,12 @@ def test_the_page_does_not_grow_with_history_or_with_indicators_outside_the_fram
                         denominator=Decimal(100) if i.is_rate else None)
         for q in quarters for i in (indicator, outside)
     ])
-    rollups.rebuild_all()
+    engine.rebuild_all()
     html = client.get(reverse("dashboards:kpq", args=["A2-KPQ3"])).content.decode()
     assert f">{quarters[0].label}<" not in html and f">{quarters[-1].label}<" in html
     forum = client.get(reverse("dashboards:forum")).content.decode()
     assert "Collected for no ambition" not in forum
-    from performance.dashboards import Evidence
+
 
     assert len(Evidence([indicator]).views[indicator.pk].trend) == TREND_LENGTH
 
@@ -256,7 +259,7 @@ def test_charts_keep_their_labels_inside_the_chart():
     axis labels get their margin, and periods such as "2012" stay categories, not numbers."""
     import json
 
-    from performance import charts
+
 
     trend = json.loads(charts.trend_chart(title="Business births: Kent", unit="Count", points=[
         {"period": "2011", "value": 1, "target": None}, {"period": "2012", "value": 2, "target": None}]))
@@ -277,10 +280,10 @@ def approve_figures(approver, indicator, period, areas, value_of):
     for n, area in enumerate(areas):
         organisation = Organisation.objects.get(locality=area)
         services.assignment_ensure(organisation=organisation, indicator=indicator, locality=area)
-        ret = services.indicator_return_save(indicator=indicator, locality=area, period=period, organisation=organisation,
+        ret = workflow.indicator_return_save(indicator=indicator, locality=area, period=period, organisation=organisation,
                                              figures=IndicatorFigures(commentary="ok", **value_of(n)))
-        services.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
-        services.return_approve(ret=ret, expected_version=ret.version, user=approver)
+        workflow.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
+        workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)
 
 
 def part_of_the_county(approver, polarity="lower_is_better"):
@@ -293,20 +296,20 @@ def part_of_the_county(approver, polarity="lower_is_better"):
     for period in (q3, q4):
         IndicatorTarget.objects.create(indicator=indicator, period=period, target=Decimal(20000), tolerance_percent=Decimal(5))
     areas = list(Locality.objects.filter(kind="district").order_by("name"))
-    with rollups.deferred() as pending:
+    with queue.deferred() as pending:
         approve_figures(approver, indicator, q3, areas, lambda n: {"value": Decimal(2100 + n)})
         approve_figures(approver, indicator, q4, areas[:3], lambda n: {"value": Decimal(2000 + n)})
         pending.clear()
-    rollups.rebuild_all()
+    engine.rebuild_all()
     return indicator, q3, q4
 
 
 @pytest.mark.parametrize("polarity", ["lower_is_better", "higher_is_better"])
 def test_the_headline_is_the_latest_complete_figure_and_a_newer_incomplete_one_is_not_judged(client, approver, polarity):
-    from performance import dashboards
+
 
     indicator, q3, q4 = part_of_the_county(approver, polarity)
-    view = dashboards.Evidence([indicator]).views[indicator.pk]
+    view = figures.Evidence([indicator]).views[indicator.pk]
     assert (view.latest.period, view.latest.complete, view.latest.value) == (q3, True, Decimal(25266))
     assert view.latest.status in ("green", "amber", "red")
     assert (view.newer_incomplete.period, view.newer_incomplete.value, view.newer_incomplete.status) == (q4, Decimal(6003), "incomplete")
@@ -326,51 +329,51 @@ def test_the_headline_is_the_latest_complete_figure_and_a_newer_incomplete_one_i
 
 
 def test_an_incomplete_figure_is_in_no_exception_list_answer_or_report(client, approver):
-    from performance import dashboards
+
 
     indicator, q3, q4 = part_of_the_county(approver)
-    content = dashboards.board_report_content(2)
+    content = reports.board_report_content(2)
     row = next(i for k in content["kpqs"] for i in k["indicators"] if i["code"] == indicator.code)
     assert (row["period"], row["complete"]) == ("2012/13 Q3", True)
     assert row["newer"]["period"] == "2012/13 Q4" and row["newer"]["status"] == "Not judged: incomplete"
-    csv_rows = dashboards.board_report_rows(content)
+    csv_rows = reports.board_report_rows(content)
     newer = next(r for r in csv_rows if r[1] == indicator.code and r[3] == "2012/13 Q4")
     assert newer[6:] == ["Not judged: incomplete", "not judged", "3/12 districts", "no", ""]
     # with only the incomplete quarter there is nothing to judge anywhere
     from performance.models import IndicatorRollup
 
     IndicatorRollup.objects.filter(indicator=indicator, period=q3).delete()
-    view = dashboards.Evidence([indicator]).views[indicator.pk]
+    view = figures.Evidence([indicator]).views[indicator.pk]
     assert view.latest is None and not view.is_exception and view.direction == "not_comparable"
-    assert dashboards.derived_answer([view]) == "not_enough_data"
-    forum = dashboards.forum_dashboard()
+    assert figures.derived_answer([view]) == "not_enough_data"
+    forum = pages.forum_dashboard()
     column = next(c for c in forum["columns"] if c["ambition"].number == 2)
     assert indicator.pk not in [v.indicator.pk for v in column["exceptions"]]
     assert dict(column["status_counts"])["Not judged: no complete county figure yet"] >= 1
 
 
 def test_districts_are_ranked_on_rates_only_when_all_have_reported(client, approver):
-    from performance import dashboards
+
 
     areas = list(Locality.objects.filter(kind="district").order_by("name"))
     rate, count = PercentageIndicatorFactory(code="RATE"), IndicatorFactory(code="COUNT")
     for indicator in (rate, count):
         indicator.ambitions.add(KPQ.objects.get(ambition__number=2, number=3).ambition)
     q1, q2 = open_quarter(2012, 1), open_quarter(2012, 2)
-    with rollups.deferred() as pending:
+    with queue.deferred() as pending:
         approve_figures(approver, rate, q1, areas, lambda n: {"numerator": Decimal(10 + n), "denominator": Decimal(100)})
         approve_figures(approver, count, q1, areas, lambda n: {"value": Decimal(10 + n)})
         # in q2 only Ashford and two others report the rate: Ashford's latest is q2, unranked, no Kent
         approve_figures(approver, rate, q2, areas[:3], lambda n: {"numerator": Decimal(20 + n), "denominator": Decimal(100)})
         pending.clear()
-    rollups.rebuild_all()
-    ashford = dashboards.locality_dashboard("E07000105")
+    engine.rebuild_all()
+    ashford = pages.locality_dashboard("E07000105")
     cards = {c.view.indicator.code: c for c in ashford["others"]}
     assert cards["RATE"].own.period == q2 and cards["RATE"].rank is None and cards["RATE"].county is None
     assert "3 of 12 districts" in cards["RATE"].not_ranked
     assert cards["COUNT"].rank is None and cards["COUNT"].chart is None and "count" in cards["COUNT"].not_ranked
     # Tunbridge Wells did not report the rate in q2: its latest is q1, where all twelve did
-    wells = dashboards.locality_dashboard("E07000116")
+    wells = pages.locality_dashboard("E07000116")
     card = {c.view.indicator.code: c for c in wells["others"]}["RATE"]
     assert card.own.period == q1 and (card.rank, card.of) == (12 if rate.polarity == "lower_is_better" else 1, 12)
     assert card.county is not None and card.county.complete
@@ -381,7 +384,7 @@ def test_districts_are_ranked_on_rates_only_when_all_have_reported(client, appro
 
 def test_missing_returns_are_only_the_overdue_and_unsubmitted(client, approver):
     from partnerships.models import Organisation
-    from performance import selectors
+
 
     indicator = IndicatorFactory(code="DUE", name="Measure due")
     areas = list(Locality.objects.filter(kind="district").order_by("name"))[:3]
@@ -393,7 +396,7 @@ def test_missing_returns_are_only_the_overdue_and_unsubmitted(client, approver):
     for area in areas:
         services.assignment_ensure(organisation=Organisation.objects.get(locality=area), indicator=indicator, locality=area)
     approve_figures(approver, indicator, past, areas[:1], lambda n: {"value": Decimal(5)})  # submitted and approved
-    draft = services.indicator_return_save(indicator=indicator, locality=areas[1], period=past,
+    draft = workflow.indicator_return_save(indicator=indicator, locality=areas[1], period=past,
                                            organisation=Organisation.objects.get(locality=areas[1]),
                                            figures=IndicatorFigures(value=Decimal(4)))
     missing = selectors.overdue_returns(indicators=[indicator])
@@ -412,7 +415,7 @@ def test_the_district_summary_compares_only_like_with_like():
     a district with no figure a year before; for a count it never speaks of a gap."""
     from types import SimpleNamespace
 
-    from performance import dashboards
+
 
     def row(value, before):
         return SimpleNamespace(value=Decimal(value) if value is not None else None,
@@ -420,11 +423,11 @@ def test_the_district_summary_compares_only_like_with_like():
                                direction_year="no_change" if value is not None and before is not None else "not_comparable")
 
     rows = [row(50, 50)] * 7 + [row(52, None), row(90, None)] + [row(None, None)] * 3
-    rate = dashboards.IndicatorView(indicator=PercentageIndicatorFactory.build(name="Rate", decimal_places=1), districts=rows)
+    rate = figures.IndicatorView(indicator=PercentageIndicatorFactory.build(name="Rate", decimal_places=1), districts=rows)
     text = rate.district_summary()
     assert text == "Rate: 0 of 7 districts improved (7 of 12 districts could be compared with a year before)."
     complete = [row(50 + n, 50) for n in range(12)]
-    assert "the gap between the highest and lowest widened from 0.0 to 11.0" in dashboards.IndicatorView(
+    assert "the gap between the highest and lowest widened from 0.0 to 11.0" in figures.IndicatorView(
         indicator=rate.indicator, districts=complete).district_summary()
-    count = dashboards.IndicatorView(indicator=IndicatorFactory.build(name="Count", decimal_places=0), districts=complete)
+    count = figures.IndicatorView(indicator=IndicatorFactory.build(name="Count", decimal_places=0), districts=complete)
     assert "gap" not in count.district_summary(), "counts measure a district's size: no gap between districts"

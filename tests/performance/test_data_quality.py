@@ -11,9 +11,12 @@ from django.urls import reverse
 from kentforum.roles import Role
 from localities.models import Locality
 from partnerships.models import Organisation
-from performance import dashboards, rollups, rules, services
+from performance.catalogue import rules, services
+from performance.dashboards import reports
 from performance.models import IndicatorReturn, IndicatorRollup, IndicatorTarget, ReturnEvent
-from performance.services import IndicatorFigures
+from performance.returns import workflow
+from performance.returns.validation import IndicatorFigures
+from performance.rollups import engine
 from tests.factories import IndicatorFactory, PercentageIndicatorFactory, open_quarter
 from tests.performance.conftest import make_user
 
@@ -31,11 +34,11 @@ def enter(indicator, locality, period, figures, approver=None, *, approve=True):
     organisation = Organisation.objects.get(locality=locality) if locality.kind == "district" else \
         Organisation.objects.get(short_name="KCC")
     services.assignment_ensure(organisation=organisation, indicator=indicator, locality=locality)
-    ret = services.indicator_return_save(indicator=indicator, locality=locality, period=period, organisation=organisation,
+    ret = workflow.indicator_return_save(indicator=indicator, locality=locality, period=period, organisation=organisation,
                                          figures=figures)
     if approve:
-        services.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
-        services.return_approve(ret=ret, expected_version=ret.version, user=approver)
+        workflow.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
+        workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)
     return ret
 
 
@@ -52,7 +55,7 @@ def test_a_flag_needs_a_note_before_submission(approver):
                                                                    quality={"quality": "estimated"}), approve=False)
     assert ret.quality == "estimated", "a draft may be flagged before the note is written"
     with pytest.raises(ValidationError) as refused:
-        services.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
+        workflow.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
     assert "Say what is estimated" in str(refused.value.message_dict["quality_note"])
 
 
@@ -86,10 +89,10 @@ def test_flags_travel_to_the_summary_the_api_the_export_and_the_report(client, a
     # the dashboard and the board report
     html = client.get(reverse("dashboards:ambition", args=[3])).content.decode()
     assert "kf-flag" in html and ">Provisional</strong>" in html and ">Revised</strong>" in html
-    content = dashboards.board_report_content(3)
+    content = reports.board_report_content(3)
     row = next(i for k in content["kpqs"] for i in k["indicators"] if i["code"] == "DQ-ASB")
     assert row["flags"] == ["provisional", "revised"]
-    csv_row = next(r for r in dashboards.board_report_rows(content) if r[1] == "DQ-ASB")
+    csv_row = next(r for r in reports.board_report_rows(content) if r[1] == "DQ-ASB")
     assert csv_row[-1] == "provisional revised"
 
 
@@ -99,16 +102,16 @@ def test_a_revision_keeps_the_previous_value_in_the_history(approver, django_cap
     area = districts()[0]
     with django_capture_on_commit_callbacks(execute=True):
         ret = enter(indicator, area, period, IndicatorFigures(value=Decimal(40), commentary="first release"), approver)
-        services.return_reopen(ret=ret, reason="The source revised the figure", expected_version=ret.version, user=admin)
+        workflow.return_reopen(ret=ret, reason="The source revised the figure", expected_version=ret.version, user=admin)
         ret.refresh_from_db()
-        revised = services.indicator_return_save(
+        revised = workflow.indicator_return_save(
             indicator=indicator, locality=area, period=period, organisation=ret.organisation, expected_version=ret.version,
             figures=IndicatorFigures(value=Decimal(43), commentary="revised release",
                                      quality={"quality": "revised", "quality_note": "ONS revised the series",
                                               "source_released": datetime.date(2012, 11, 1)}),
         )
-        services.indicator_return_submit(ret=revised, expected_version=revised.version, confirm_warnings=True)
-        services.return_approve(ret=revised, expected_version=revised.version, user=approver)
+        workflow.indicator_return_submit(ret=revised, expected_version=revised.version, confirm_warnings=True)
+        workflow.return_approve(ret=revised, expected_version=revised.version, user=approver)
     change = ReturnEvent.objects.filter(indicator_return=ret, changes__has_key="value").last().changes
     assert change["value"] == ["40", "43"] and change["quality"] == ["final", "revised"]
     row = IndicatorRollup.objects.get(indicator=indicator, period=period, locality=area, breakdown_key="")
@@ -198,7 +201,7 @@ def test_survey_fields_are_checked_where_they_are_entered(approver):
                                                        quality={"ci_lower": Decimal(52), "ci_upper": Decimal(58)}),
                 approve=False)
     with pytest.raises(ValidationError, match="does not contain the estimate"):
-        services.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
+        workflow.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
 
 
 def test_a_survey_return_through_the_form(client, period):
@@ -232,10 +235,10 @@ def test_the_officers_commentary_on_an_off_target_figure_reaches_the_board(clien
         for n, area in enumerate(districts()):
             note = "Two fatal collisions on the A20; a speed review is under way" if n == 0 else "On target"
             enter(indicator, area, period, IndicatorFigures(value=Decimal(20 if n == 0 else 8), commentary=note), approver)
-    rollups.rebuild_all()
+    engine.rebuild_all()
     html = client.get(reverse("dashboards:ambition", args=[3])).content.decode()
     assert "Two fatal collisions on the A20" in html and "On target</li>" not in html, "off-target areas' commentary"
-    content = dashboards.board_report_content(3)
+    content = reports.board_report_content(3)
     row = next(i for k in content["kpqs"] for i in k["indicators"] if i["code"] == "DQ-KSI")
     assert row["commentary"] == [{"area": districts()[0].name, "status": "Off target",
                                   "text": "Two fatal collisions on the A20; a speed review is under way"}]

@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ambitions.models import DeliveryPlan
-from performance import services
 from performance.models import BreakdownCategory, Milestone
+from performance.returns import validation, workflow
 from tests.factories import council, district
 from tests.performance.test_import_fuzz import assert_nothing_partly_saved, in_savepoint, snapshot
 
@@ -94,9 +94,9 @@ def post_and_check(client, url, data, kept_names):
 @pytest.fixture
 def drafts(officer, period, count_indicator, rate_indicator):
     severity = {c.code: c.pk for c in BreakdownCategory.objects.filter(dimension__code="severity")}
-    ksi = services.indicator_return_save(
+    ksi = workflow.indicator_return_save(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(value=Decimal(16), breakdowns={severity["fatal"]: Decimal(2), severity["serious"]: Decimal(14)}),
+        figures=validation.IndicatorFigures(value=Decimal(16), breakdowns={severity["fatal"]: Decimal(2), severity["serious"]: Decimal(14)}),
     )
     return {"T-KSI": ksi.version, "T-RECYC": None, "categories": severity}
 
@@ -176,8 +176,8 @@ def milestones(officer, period):
                                        due_date=datetime.date(2012, 9, 30))
     fresh = Milestone.objects.create(title="Ashford milestone with no return", delivery_plan=plan, owner=council(),
                                      due_date=datetime.date(2012, 12, 31))
-    ret = services.milestone_return_save(milestone=started, period=period, organisation=council(), user=officer,
-                                         progress=services.MilestoneProgress(status="on_track", percent_complete=20))
+    ret = workflow.milestone_return_save(milestone=started, period=period, organisation=council(), user=officer,
+                                         progress=validation.MilestoneProgress(status="on_track", percent_complete=20))
     return {started.pk: ret.version, fresh.pk: None}
 
 

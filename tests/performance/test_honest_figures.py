@@ -15,7 +15,8 @@ from django.urls import reverse
 from ambitions.models import KPQ
 from kentforum.loaders.demo import demo_load
 from localities.models import Locality
-from performance import dashboards, rules
+from performance.catalogue import rules
+from performance.dashboards import figures, reports
 from performance.models import Indicator, IndicatorRollup
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -101,10 +102,10 @@ def test_no_surface_judges_a_figure_from_part_of_the_county(client):
             for view in item["views"]:
                 assert_view_is_honest(view, f"ambition {number}")
                 newer_seen += view.newer_incomplete is not None
-            assert item["answer"] == dashboards.derived_answer([v for v in item["views"] if v.latest is not None])
+            assert item["answer"] == figures.derived_answer([v for v in item["views"] if v.latest is not None])
         for view in page.context["exceptions"]:
             assert view.latest is not None and view.latest.complete
-        content = dashboards.board_report_content(number)
+        content = reports.board_report_content(number)
         for kpq in content["kpqs"]:
             for indicator in kpq["indicators"]:
                 if not indicator["complete"]:
@@ -112,7 +113,7 @@ def test_no_surface_judges_a_figure_from_part_of_the_county(client):
                 if indicator["newer"]:
                     assert indicator["newer"]["status"] == "Not judged: incomplete"
         exported = list(csv.reader(io.StringIO("\n".join(",".join(f'"{c}"' for c in r) for r in
-                                                         dashboards.board_report_rows(content)))))
+                                                         reports.board_report_rows(content)))))
         header = exported[0]
         for line in exported[1:]:
             record = dict(zip(header, line))

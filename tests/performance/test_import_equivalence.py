@@ -1,5 +1,5 @@
 """The set-based CSV import writes exactly what saving each return through
-``services.indicator_return_save`` writes: the same returns, breakdown rows, versions, states and
+``workflow.indicator_return_save`` writes: the same returns, breakdown rows, versions, states and
 audit changes (only the event's action differs: ``imported``). Each case is applied both ways to
 the same starting data, in savepoints that are rolled back, and the outcomes are compared."""
 import csv
@@ -10,8 +10,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from performance import imports, services
-from performance.models import BreakdownCategory, IndicatorReturn, ReturnEvent, WorkflowState
+from performance.models import BreakdownCategory, IndicatorReturn, ReturnEvent
+from performance.returns import bulk_write, exports, imports, validation, workflow
 from tests.factories import council, district
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def outcome(apply) -> dict:
 
 
 def save(indicator, figures, version=None, user=None):
-    return services.indicator_return_save(
+    return workflow.indicator_return_save(
         indicator=indicator, locality=district(), period=_period["p"], organisation=council(), user=user,
         figures=figures, expected_version=version,
     )
@@ -66,7 +66,7 @@ _period = {}
 
 def figures_for(count_indicator, row):
     categories = {c.code: c.pk for c in BreakdownCategory.objects.filter(dimension__code="severity")}
-    return services.IndicatorFigures(
+    return validation.IndicatorFigures(
         value=dec(row.get("value")), commentary=row.get("commentary", ""),
         breakdowns={categories[k]: dec(v) for k, v in row.get("breakdowns", {}).items()},
     )
@@ -78,13 +78,13 @@ def dec(value):
 
 
 def rate(row):
-    return services.IndicatorFigures(numerator=dec(row["numerator"]), denominator=dec(row["denominator"]))
+    return validation.IndicatorFigures(numerator=dec(row["numerator"]), denominator=dec(row["denominator"]))
 
 
 def as_csv(period, count_indicator, rate_indicator, ksi: dict | None, recyc: dict | None) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(imports.COLUMNS)
+    writer.writerow(exports.COLUMNS)
     stored = {
         (r.indicator_id, r.breakdown_id): r for r in IndicatorReturn.objects.filter(period=period)
     }
@@ -127,8 +127,8 @@ def test_the_import_writes_what_the_services_write(case, officer, approver, peri
     _period["p"] = period
     if before_ksi == "returned":
         ret = save(count_indicator, figures_for(count_indicator, {"value": 30, "commentary": "Why"}), user=officer)
-        ret = services.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
-        services.return_send_back(ret=ret, reason="Check the figure", expected_version=ret.version, user=approver)
+        ret = workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
+        workflow.return_send_back(ret=ret, reason="Check the figure", expected_version=ret.version, user=approver)
     elif before_ksi:
         save(count_indicator, figures_for(count_indicator, before_ksi), user=officer)
     if before_recyc:
@@ -162,16 +162,16 @@ def test_a_return_changed_after_the_check_refuses_the_whole_write(officer, perio
     """The write itself names the version each row was read at: a save that lands between the
     check and the write makes the import write nothing at all."""
     _period["p"] = period
-    save(count_indicator, services.IndicatorFigures(value=10), user=officer)
-    save(rate_indicator, services.IndicatorFigures(numerator=1, denominator=4), user=officer)
+    save(count_indicator, validation.IndicatorFigures(value=10), user=officer)
+    save(rate_indicator, validation.IndicatorFigures(numerator=1, denominator=4), user=officer)
     raw = as_csv(period, count_indicator, rate_indicator, {"value": 14}, {"numerator": 2, "denominator": 4})
     parsed = imports.parse_upload(text=raw.decode(), organisation=council(), period=period, warnings=False)
     assert not parsed.has_errors
     ret = IndicatorReturn.objects.get(indicator=rate_indicator)
-    save(rate_indicator, services.IndicatorFigures(numerator=3, denominator=4), version=ret.version, user=officer)
+    save(rate_indicator, validation.IndicatorFigures(numerator=3, denominator=4), version=ret.version, user=officer)
     events = ReturnEvent.objects.count()
-    with pytest.raises(imports._Changed), transaction.atomic():
-        imports._save(parsed.groups, user=officer, organisation=council(), period=period)
+    with pytest.raises(bulk_write.Changed), transaction.atomic():
+        imports.save_slots(parsed.groups, user=officer, organisation=council(), period=period)
     assert IndicatorReturn.objects.get(indicator=count_indicator).value == 10
     assert IndicatorReturn.objects.get(indicator=rate_indicator).numerator == 3
     assert ReturnEvent.objects.count() == events
@@ -179,8 +179,8 @@ def test_a_return_changed_after_the_check_refuses_the_whole_write(officer, perio
 
 def test_the_import_refuses_a_submitted_return(officer, period, count_indicator, rate_indicator):
     _period["p"] = period
-    ret = save(count_indicator, services.IndicatorFigures(value=10, commentary="ok"), user=officer)
-    services.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
+    ret = save(count_indicator, validation.IndicatorFigures(value=10, commentary="ok"), user=officer)
+    workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
     raw = as_csv(period, count_indicator, rate_indicator, {"value": 14}, None)
     job = imports.import_preview(user=officer, organisation=council(), period=period, filename="r.csv", raw=raw)
     assert job.state == "rejected"

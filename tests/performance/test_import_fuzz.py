@@ -39,8 +39,10 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kentforum import csvcells
 from kentforum.forms import NUMBER_PLACES
-from performance import imports, services
+from performance.catalogue import services
+from performance.dashboards.views import _csv_response
 from performance.models import (
     BreakdownCategory,
     Indicator,
@@ -49,6 +51,7 @@ from performance.models import (
     ReturnEvent,
     ReturnImport,
 )
+from performance.returns import exports, imports, validation, workflow
 from tests.factories import IndicatorFactory, council, district
 
 pytestmark = pytest.mark.django_db
@@ -164,25 +167,25 @@ def slots(officer, other_officer, period, count_indicator, rate_indicator):
     version 2 with its severity breakdown (updated by a file), T-RECYC nothing yet (created),
     T-SUB submitted (refused), T-BIG a count with no minimum; Dover's T-KSI a draft (not ours)."""
     severity = {c.code: c.pk for c in BreakdownCategory.objects.filter(dimension__code="severity")}
-    ksi = services.indicator_return_save(
+    ksi = workflow.indicator_return_save(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(value=Decimal(16), breakdowns={severity["fatal"]: Decimal(2), severity["serious"]: Decimal(14)}),
+        figures=validation.IndicatorFigures(value=Decimal(16), breakdowns={severity["fatal"]: Decimal(2), severity["serious"]: Decimal(14)}),
     )
-    services.indicator_return_save(
+    workflow.indicator_return_save(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        expected_version=ksi.version, figures=services.IndicatorFigures(
+        expected_version=ksi.version, figures=validation.IndicatorFigures(
             value=Decimal(17), commentary="Corrected", breakdowns={severity["fatal"]: Decimal(3), severity["serious"]: Decimal(14)}),
     )
     submitted = IndicatorFactory(code="T-SUB", name="Submitted count", min_value=Decimal(0))
     services.assignment_ensure(organisation=council(), locality=district(), indicator=submitted)
-    ret = services.indicator_return_save(indicator=submitted, locality=district(), period=period, organisation=council(),
-                                         user=officer, figures=services.IndicatorFigures(value=Decimal(5)))
-    services.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer)
+    ret = workflow.indicator_return_save(indicator=submitted, locality=district(), period=period, organisation=council(),
+                                         user=officer, figures=validation.IndicatorFigures(value=Decimal(5)))
+    workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer)
     big = IndicatorFactory(code="T-BIG", name="=Formula-looking name", polarity=Indicator.Polarity.HIGHER)
     services.assignment_ensure(organisation=council(), locality=district(), indicator=big)
-    services.indicator_return_save(
+    workflow.indicator_return_save(
         indicator=count_indicator, locality=district("Dover"), period=period, organisation=council("Dover District Council"),
-        user=other_officer, figures=services.IndicatorFigures(value=Decimal(9)),
+        user=other_officer, figures=validation.IndicatorFigures(value=Decimal(9)),
     )
     return period
 
@@ -192,7 +195,7 @@ def template_records(period, *, submitted=True) -> list[list[str]]:
     already submitted or approved, as an officer must before uploading it (see
     ``test_the_template_as_downloaded_uploads_again``)."""
     out = io.StringIO()
-    imports.write_template(out, council(), period)
+    exports.write_template(out, council(), period)
     records = list(csv.reader(io.StringIO(out.getvalue())))
     if not submitted:
         done = set(IndicatorReturn.objects.filter(period=period, state__in=["submitted", "approved"], breakdown__isnull=True)
@@ -356,7 +359,7 @@ def gentle_files(draw, header, rows, notes):
             if row[5] == "" and re.fullmatch(r"\d+(\.\d+)?", row[6]):
                 notes["plain"].setdefault((row[1], row[3]), (index + 2, Decimal(row[6])))
         if row[5] == "":
-            row[9] = draw(TEXT.filter(lambda t: len(t) <= imports.MAX_COMMENTARY))
+            row[9] = draw(TEXT.filter(lambda t: len(t) <= validation.MAX_COMMENTARY))
     table = [header] + rows
     if draw(st.booleans()):
         order = draw(st.permutations(range(len(header))))
@@ -372,7 +375,7 @@ def gentle_files(draw, header, rows, notes):
 
 # --- The checks --------------------------------------------------------------------------------
 
-COLUMN = re.compile(r"^(%s|column \d+)$" % "|".join(imports.COLUMNS))
+COLUMN = re.compile(r"^(%s|column \d+)$" % "|".join(exports.COLUMNS))
 NOT_WORDS = re.compile(r"Traceback|Decimal\(|<[a-z_.]+ object|\bNone\b|\{'|\[\]|Error\(|errno|\\x[0-9a-f]{2}", re.I)
 
 
@@ -406,7 +409,7 @@ def apply_by_services(officer, period, job) -> None:
     parsed = imports.parse_upload(text=job.content, organisation=council(), period=period, warnings=False)
     assert not parsed.has_errors
     for group in parsed.groups:
-        services.indicator_return_save(
+        workflow.indicator_return_save(
             indicator=group.indicator, locality=group.locality, period=period, organisation=council(), user=officer,
             figures=group.figures, expected_version=group.current.version if group.current else None,
             action=ReturnEvent.Action.IMPORTED,
@@ -672,10 +675,10 @@ def assert_no_live_formula(text: str, where: str) -> list[list[str]]:
 @given(text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=30) | st.sampled_from(
     ["=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "-12.5", "'=x", "=", "-", "—5"]))
 def test_safe_cell_neutralises_every_formula_and_the_import_takes_it_back(text):
-    cell = imports.safe_cell(text)
+    cell = csvcells.safe_cell(text)
     assert not cell.startswith(FORMULA_STARTS)
     assert cell == text or cell == "'" + text
-    assert imports._unneutralised(cell) == text or text.startswith("'")
+    assert csvcells.unneutralised(cell) == text or text.startswith("'")
 
 
 def test_every_csv_export_neutralises_formulas_and_keeps_negative_numbers(client, officer, approver, period, count_indicator):
@@ -684,10 +687,10 @@ def test_every_csv_export_neutralises_formulas_and_keeps_negative_numbers(client
     signed = IndicatorFactory(code="T-NEG", name="=HYPERLINK(\"http://evil.example\")", polarity=Indicator.Polarity.HIGHER,
                               unit=Indicator.Unit.SCORE, aggregation=Indicator.Aggregation.NONE)
     services.assignment_ensure(organisation=council(), locality=district(), indicator=signed)
-    ret = services.indicator_return_save(indicator=signed, locality=district(), period=period, organisation=council(), user=officer,
-                                         figures=services.IndicatorFigures(value=Decimal("-12.5"), commentary="+cmd|' /C calc'!A0"))
-    services.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
-    services.return_approve(ret=ret, expected_version=ret.version, user=approver)
+    ret = workflow.indicator_return_save(indicator=signed, locality=district(), period=period, organisation=council(), user=officer,
+                                         figures=validation.IndicatorFigures(value=Decimal("-12.5"), commentary="+cmd|' /C calc'!A0"))
+    workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
+    workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)
     client.force_login(officer)
     template = assert_no_live_formula(client.get(reverse("performance:template", args=[period.pk])).content.decode(), "template")
     assert any(r[2] == "'=HYPERLINK(\"http://evil.example\")" and r[9] == "'+cmd|' /C calc'!A0" for r in template)
@@ -703,7 +706,7 @@ def test_every_csv_export_neutralises_formulas_and_keeps_negative_numbers(client
 
 
 def test_board_report_csv_keeps_negative_numbers_as_numbers():
-    from performance.dashboard_views import _csv_response
+
 
     response = _csv_response([["indicator", "value", "change"], ["=cmd", Decimal("-2.5"), -3]], "r.csv")
     records = assert_no_live_formula(response.content.decode(), "board report")

@@ -7,8 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from performance import services
 from performance.models import BreakdownCategory, IndicatorReturn, ReturnEvent, ReturnImport
+from performance.returns import validation, workflow
 from tests.factories import council, district
 
 pytestmark = pytest.mark.django_db
@@ -51,9 +51,9 @@ def test_template_lists_only_the_officers_own_returns(client, officer, period, c
 
 
 def test_exported_text_cannot_run_as_a_spreadsheet_formula(client, officer, period, count_indicator):
-    services.indicator_return_save(
+    workflow.indicator_return_save(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(value=5, commentary='=HYPERLINK("http://evil.example","click")'),
+        figures=validation.IndicatorFigures(value=5, commentary='=HYPERLINK("http://evil.example","click")'),
     )
     client.force_login(officer)
     row = next(r for r in template(client, period) if r["breakdown"] == "" and r["indicator_code"] == "T-KSI")
@@ -127,9 +127,9 @@ def test_a_return_changed_between_preview_and_confirmation_saves_nothing(client,
     response = upload(client, period, to_csv(rows))
     job = ReturnImport.objects.get()
     # Meanwhile, someone saves the recycling return in the browser.
-    services.indicator_return_save(
+    workflow.indicator_return_save(
         indicator=rate_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(numerator=1, denominator=2),
+        figures=validation.IndicatorFigures(numerator=1, denominator=2),
     )
     client.post(response["Location"], {"action": "confirm"})
     job.refresh_from_db()
@@ -163,11 +163,11 @@ def test_an_officer_cannot_upload_another_districts_rows(client, other_officer, 
 def test_a_submitted_return_may_come_back_unchanged_but_not_changed(client, officer, period, count_indicator, rate_indicator):
     """The template carries submitted returns' figures: uploaded as downloaded they are left
     alone (and the page says so); changed, they are an error naming the row and nothing is saved."""
-    ret = services.indicator_return_save(
+    ret = workflow.indicator_return_save(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(value=Decimal(14), commentary="Fewer collisions"),
+        figures=validation.IndicatorFigures(value=Decimal(14), commentary="Fewer collisions"),
     )
-    services.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
+    workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
     submitted = IndicatorReturn.objects.get(pk=ret.pk)
     client.force_login(officer)
     rows = fill(template(client, period), {("T-RECYC", ""): {"numerator": "40", "denominator": "100"}})

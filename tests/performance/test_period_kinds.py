@@ -1,9 +1,9 @@
 """One rule decides the kinds of period an indicator is returned in (``periods.period_kinds_for``):
 monthly indicators in months and quarters, quarterly ones in quarters, annual ones in financial
 or calendar years by their year basis. The return pages (``selectors.period_for_indicator``) and
-the rollup (``rollups.all_slices`` for the nightly rebuild, ``rollups.slices_touched`` for an
+the rollup (``engine.all_slices`` for the nightly rebuild, ``queue.slices_touched`` for an
 approval) follow it, so the rows an approval's incremental rollup makes are exactly the rows
-``rollups.rebuild_all`` keeps: a monthly indicator approved in a quarter keeps its quarter's rows.
+``engine.rebuild_all`` keeps: a monthly indicator approved in a quarter keeps its quarter's rows.
 
 Runs on SQLite (``compute_slice``) and, with DATABASE_URL pointing at PostgreSQL, on the
 set-based path (``rollups_pg``)."""
@@ -13,9 +13,12 @@ from decimal import Decimal
 import pytest
 
 from localities.models import Locality
-from performance import periods, rollups, selectors, services
+from performance.catalogue import periods, selectors, services
 from performance.models import Indicator, IndicatorRollup, ReportingPeriod
-from performance.services import IndicatorFigures
+from performance.returns import selectors as returns_selectors
+from performance.returns import workflow
+from performance.returns.validation import IndicatorFigures
+from performance.rollups import engine, queue
 from tests.factories import IndicatorFactory, PercentageIndicatorFactory, open_quarter
 from tests.performance.conftest import make_user
 
@@ -99,10 +102,10 @@ def approve(indicator, locality, period, figures, approver):
     organisation = Organisation.objects.get(locality=locality)
     services.assignment_ensure(organisation=organisation, indicator=indicator, locality=locality)
     figures = IndicatorFigures(**{**figures.__dict__, "commentary": "Checked against the source."})
-    ret = services.indicator_return_save(indicator=indicator, locality=locality, period=period,
+    ret = workflow.indicator_return_save(indicator=indicator, locality=locality, period=period,
                                          organisation=organisation, figures=figures)
-    services.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
-    services.return_approve(ret=ret, expected_version=ret.version, user=approver)
+    workflow.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
+    workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)
     return ret
 
 
@@ -123,7 +126,7 @@ def summary_rows() -> set[tuple]:
 
 def test_the_return_pages_and_the_rebuild_follow_the_one_rule(every_period, every_indicator):
     everything = [p for kind in every_period.values() for p in kind]
-    slices = rollups.all_slices()
+    slices = engine.all_slices()
     for indicator in every_indicator.values():
         kinds = periods.period_kinds_for(indicator)
         offered = selectors.period_for_indicator(indicator, everything)
@@ -141,7 +144,7 @@ def test_an_officer_is_asked_for_a_monthly_return_in_each_month_and_the_quarter(
     officer = make_user("kinds.officer", "Ashford Borough Council", Role.OFFICER)
     for indicator in every_indicator.values():
         services.assignment_ensure(organisation=council(), indicator=indicator, locality=district())
-    asked = {(row.code, row.period.kind) for group in selectors.my_returns(officer) for row in group.rows}
+    asked = {(row.code, row.period.kind) for group in returns_selectors.my_returns(officer) for row in group.rows}
     assert asked == {
         ("K-MONTHLY", MONTH), ("K-MONTHLY", QUARTER), ("K-QUARTERLY", QUARTER),
         ("K-FY", FINANCIAL_YEAR), ("K-CY", CALENDAR_YEAR),
@@ -175,11 +178,11 @@ def test_the_rebuild_keeps_exactly_the_rows_the_approvals_made(every_period, eve
                                               locality=county, breakdown_key="")
     assert quarter_row.value is not None and quarter_row.reporting == 2
 
-    result = rollups.rebuild_all()
+    result = engine.rebuild_all()
     rebuilt = summary_rows()
     assert not incremental - rebuilt, f"the rebuild deleted or changed rows an approval made: {incremental - rebuilt}"
     assert not rebuilt - incremental, f"the rebuild added rows no approval made: {rebuilt - incremental}"
-    assert result["slices"] == len(rollups.all_slices()) == 3 + 1 + 1 + 1 + 1
+    assert result["slices"] == len(engine.all_slices()) == 3 + 1 + 1 + 1 + 1
 
 
 def test_an_approval_in_a_period_not_of_its_kinds_queues_nothing(every_period, every_indicator, approver,
@@ -188,9 +191,9 @@ def test_an_approval_in_a_period_not_of_its_kinds_queues_nothing(every_period, e
     monthly = every_indicator["monthly"]
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         in_a_year = approve(monthly, locality, every_period[FINANCIAL_YEAR][0], figures_for(monthly, 1), approver)
-    assert rollups.slices_touched(in_a_year) == [] and not callbacks
+    assert queue.slices_touched(in_a_year) == [] and not callbacks
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         in_may = approve(monthly, locality, every_period[MONTH][1], figures_for(monthly, 1), approver)
     may, june = every_period[MONTH][1:]
-    assert rollups.slices_touched(in_may) == [[monthly.pk, may.pk], [monthly.pk, june.pk]]
+    assert queue.slices_touched(in_may) == [[monthly.pk, may.pk], [monthly.pk, june.pk]]
     assert len(callbacks) == 1

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from performance import periods
+from performance.catalogue import periods
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ import datetime
 import pytest
 from django.core import mail
 
-from performance import services
-from performance.tasks import reminders_send_task
+from performance.returns import reminders, validation, workflow
+from performance.returns.tasks import reminders_send_task
 
 pytestmark = pytest.mark.django_db
 
@@ -13,14 +13,14 @@ pytestmark = pytest.mark.django_db
 def test_reminder_a_week_before_the_deadline_then_overdue(officer, other_officer, period, count_indicator, settings):
     settings.RETURN_REMINDER_DAYS = 7
     deadline = period.deadline  # 31 July 2012
-    assert services.reminders_send(today=deadline - datetime.timedelta(days=8)) == 0
-    assert services.reminders_send(today=deadline - datetime.timedelta(days=7)) == 2
+    assert reminders.reminders_send(today=deadline - datetime.timedelta(days=8)) == 0
+    assert reminders.reminders_send(today=deadline - datetime.timedelta(days=7)) == 2
     subjects = {m.to[0]: m.subject for m in mail.outbox}
     assert subjects["ashford@example.org"] == "Kent Forum returns for 2012/13 Q1 are due on 31 July 2012"
     assert "1 of your returns for 2012/13 Q1 is not yet submitted: 1 indicator return." in mail.outbox[0].body
-    assert services.reminders_send(today=deadline - datetime.timedelta(days=7)) == 0, "sent once"
+    assert reminders.reminders_send(today=deadline - datetime.timedelta(days=7)) == 0, "sent once"
     mail.outbox.clear()
-    assert services.reminders_send(today=deadline + datetime.timedelta(days=1)) == 2
+    assert reminders.reminders_send(today=deadline + datetime.timedelta(days=1)) == 2
     assert all("overdue" in m.subject for m in mail.outbox)
 
 
@@ -29,12 +29,12 @@ def test_no_reminder_for_an_organisation_that_has_submitted(officer, other_offic
 
     from tests.factories import council, district
 
-    ret = services.indicator_return_save(
+    ret = workflow.indicator_return_save(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(value=Decimal(15)),
+        figures=validation.IndicatorFigures(value=Decimal(15)),
     )
-    services.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer)
-    services.reminders_send(today=period.deadline + datetime.timedelta(days=1))
+    workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer)
+    reminders.reminders_send(today=period.deadline + datetime.timedelta(days=1))
     assert [m.to for m in mail.outbox] == [["dover@example.org"]]
 
 

@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kentforum.roles import Role
-from performance import services
+from performance.catalogue import services
 from performance.models import Milestone, PeriodEvent
-from performance.tasks import reminders_send_task
+from performance.returns import reminders, validation, workflow
+from performance.returns.tasks import reminders_send_task
 from tests.factories import council, district
 from tests.performance.conftest import make_user
 
@@ -74,7 +75,7 @@ def reminded(period, action=PeriodEvent.Action.REMINDED) -> list[str]:
 
 
 def test_each_officer_with_an_address_is_sent_the_counts_of_indicator_and_milestone_returns(kent, period):
-    count = services.reminders_send(today=period.deadline - datetime.timedelta(days=7))
+    count = reminders.reminders_send(today=period.deadline - datetime.timedelta(days=7))
     bodies = sent_to()
     assert sorted(bodies) == ["ashford.two@example.org", "ashford@example.org", "dover@example.org", "police@example.org"]
     assert count == 4
@@ -94,48 +95,48 @@ def test_each_officer_with_an_address_is_sent_the_counts_of_indicator_and_milest
 
 def test_reminders_are_sent_once_and_an_organisation_given_an_address_later_is_reminded_next_time(kent, period):
     day = period.deadline - datetime.timedelta(days=7)
-    assert services.reminders_send(today=day) == 4
-    assert services.reminders_send(today=day) == 0, "running twice sends nothing more"
-    assert services.reminders_send(today=day + datetime.timedelta(days=1)) == 0, "nor the next day"
+    assert reminders.reminders_send(today=day) == 4
+    assert reminders.reminders_send(today=day) == 0, "running twice sends nothing more"
+    assert reminders.reminders_send(today=day + datetime.timedelta(days=1)) == 0, "nor the next day"
     assert len(mail.outbox) == 4
 
     for user, address in ((kent["canterbury"], "canterbury@example.org"), (kent["authority"], "kpa@example.org")):
         user.email = address
         user.save()
     mail.outbox.clear()
-    assert services.reminders_send(today=day + datetime.timedelta(days=2)) == 2
+    assert reminders.reminders_send(today=day + datetime.timedelta(days=2)) == 2
     bodies = sent_to()
     assert sorted(bodies) == ["canterbury@example.org", "kpa@example.org"], "Kent Police's reminder is not Kent Police Authority's"
     assert "is not yet submitted: 1 indicator return." in bodies["canterbury@example.org"]
     assert "is not yet submitted: 1 milestone return." in bodies["kpa@example.org"]
-    assert services.reminders_send(today=day + datetime.timedelta(days=2)) == 0
+    assert reminders.reminders_send(today=day + datetime.timedelta(days=2)) == 0
 
 
 def test_the_overdue_notice_is_its_own_kind_and_counts_what_is_still_outstanding(kent, officer, period, count_indicator):
-    assert services.reminders_send(today=period.deadline - datetime.timedelta(days=7)) == 4
-    ret = services.indicator_return_save(
+    assert reminders.reminders_send(today=period.deadline - datetime.timedelta(days=7)) == 4
+    ret = workflow.indicator_return_save(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(value=Decimal(15)),
+        figures=validation.IndicatorFigures(value=Decimal(15)),
     )
-    services.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer)
+    workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer)
     mail.outbox.clear()
     after = period.deadline + datetime.timedelta(days=1)
-    assert services.reminders_send(today=after) == 4
+    assert reminders.reminders_send(today=after) == 4
     bodies = sent_to()
     assert all(m.subject == "Kent Forum returns for 2012/13 Q1 are overdue" for m in mail.outbox)
     assert ("1 of your returns for 2012/13 Q1 is not yet submitted: 1 milestone return. They were due on 31 July 2012."
             in bodies["ashford@example.org"])
-    assert services.reminders_send(today=after) == 0
+    assert reminders.reminders_send(today=after) == 0
     assert len(reminded(period, PeriodEvent.Action.OVERDUE)) == 3
 
 
 def test_an_organisation_with_nothing_outstanding_is_not_e_mailed(kent, other_officer, period, count_indicator):
-    ret = services.indicator_return_save(
+    ret = workflow.indicator_return_save(
         indicator=count_indicator, locality=district("Dover"), period=period, organisation=council("Dover District Council"),
-        user=other_officer, figures=services.IndicatorFigures(value=Decimal(15)),
+        user=other_officer, figures=validation.IndicatorFigures(value=Decimal(15)),
     )
-    services.indicator_return_submit(ret=ret, expected_version=ret.version, user=other_officer)
-    services.reminders_send(today=period.deadline - datetime.timedelta(days=7))
+    workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=other_officer)
+    reminders.reminders_send(today=period.deadline - datetime.timedelta(days=7))
     assert "dover@example.org" not in sent_to()
     assert not [r for r in reminded(period) if r.startswith("Dover")]
 
@@ -153,12 +154,12 @@ class RefusingBackend(EmailBackend):
 def test_an_organisation_whose_e_mail_is_refused_is_not_marked_as_reminded(kent, period, settings):
     settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
     day = period.deadline - datetime.timedelta(days=7)
-    assert services.reminders_send(today=day) == 3
+    assert reminders.reminders_send(today=day) == 3
     assert "dover@example.org" not in sent_to()
     assert not [r for r in reminded(period) if r.startswith("Dover")]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox.clear()
-    assert services.reminders_send(today=day) == 1
+    assert reminders.reminders_send(today=day) == 1
     assert list(sent_to()) == ["dover@example.org"]
 
 

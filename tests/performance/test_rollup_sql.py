@@ -1,5 +1,5 @@
 """The set-based rollup on PostgreSQL (performance/rollups_pg.py and the SQL functions of
-migrations 0004 and 0005) against the Python reference (rules.py, rollups.compute_slice): the same rules
+migrations 0004 and 0005) against the Python reference (rules.py, reference.compute_slice): the same rules
 on a grid of inputs, and the same summary rows for every slice of a generated data set."""
 import datetime
 import random
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from localities.models import Locality
 from partnerships.models import Organisation
-from performance import rollups, rules
+from performance.catalogue import rules
 from performance.models import (
     BreakdownCategory,
     BreakdownDimension,
@@ -22,6 +22,7 @@ from performance.models import (
     IndicatorTarget,
     WorkflowState,
 )
+from performance.rollups import engine, postgres, reference
 from tests.conftest import requires_postgres
 from tests.factories import IndicatorFactory, open_quarter
 
@@ -195,12 +196,12 @@ def generated_data(seed: int):
 def test_every_slice_is_the_same_rows_as_the_python_reference(seed):
     indicators, quarters = generated_data(seed)
     slices = [[i.pk, p.pk] for i in indicators for p in quarters]
-    rollups.rollup_slices(slices)
+    engine.rollup_slices(slices)
     from_sql = snapshot([i.pk for i in indicators])
     IndicatorRollup.objects.filter(indicator__in=indicators).delete()
     for indicator in indicators:
         for period in quarters:
-            IndicatorRollup.objects.bulk_create(rollups.compute_slice(indicator, period))
+            IndicatorRollup.objects.bulk_create(reference.compute_slice(indicator, period))
     from_python = snapshot([i.pk for i in indicators])
     assert len(from_sql) > 500
     complete = [row[COLUMNS.index("complete")] for key, row in from_sql.items() if key[1] == Locality.objects.get(kind="county").pk]
@@ -215,17 +216,17 @@ def test_every_slice_is_the_same_rows_as_the_python_reference(seed):
 def test_a_second_run_writes_nothing_and_a_vanished_breakdown_row_is_deleted():
     indicators, quarters = generated_data(3)
     slices = [[i.pk, p.pk] for i in indicators for p in quarters]
-    from performance import rollups_pg
 
-    first = rollups_pg.rollup_slices(slices, datetime.datetime.now(datetime.UTC))
-    again = rollups_pg.rollup_slices(slices, datetime.datetime.now(datetime.UTC))
+
+    first = postgres.rollup_slices(slices, datetime.datetime.now(datetime.UTC))
+    again = postgres.rollup_slices(slices, datetime.datetime.now(datetime.UTC))
     assert first["written"] == first["rows"] > 0
     assert again == {"rows": first["rows"], "written": 0, "deleted": 0}, "unchanged rows are not rewritten"
     gone = IndicatorReturn.objects.filter(indicator=indicators[0], period=quarters[-1], breakdown__isnull=False,
                                           state=WorkflowState.APPROVED).first()
     gone.state = WorkflowState.RETURNED
     gone.save()
-    after = rollups_pg.rollup_slices([[indicators[0].pk, quarters[-1].pk]], datetime.datetime.now(datetime.UTC))
+    after = postgres.rollup_slices([[indicators[0].pk, quarters[-1].pk]], datetime.datetime.now(datetime.UTC))
     assert after["written"] >= 1 and after["deleted"] >= 1
 
 
@@ -244,6 +245,6 @@ def test_a_full_rebuild_leaves_the_planner_statistics_of_the_summary_tables_curr
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE performance_indicatorrollup")  # statistics of the table before: empty
     assert estimated_rows() <= 0
-    rollups.rebuild_all()
+    engine.rebuild_all()
     assert IndicatorRollup.objects.count() > 500
     assert estimated_rows() == IndicatorRollup.objects.count()

@@ -5,9 +5,11 @@ from decimal import Decimal
 import pytest
 
 from localities.models import Locality
-from performance import rollups, rules, services
+from performance.catalogue import rules, services
 from performance.models import IndicatorReturn, IndicatorRollup, IndicatorTarget, MilestoneRollup
-from performance.services import IndicatorFigures
+from performance.returns import validation, workflow
+from performance.returns.validation import IndicatorFigures
+from performance.rollups import engine, queue
 from tests.factories import IndicatorFactory, PercentageIndicatorFactory, open_quarter
 from tests.performance.conftest import make_user
 
@@ -30,10 +32,10 @@ def approve(indicator, locality, period, figures, approver):
     services.assignment_ensure(organisation=organisation, indicator=indicator, locality=locality)
     if not figures.commentary:
         figures = IndicatorFigures(**{**figures.__dict__, "commentary": "Checked against the source."})
-    ret = services.indicator_return_save(indicator=indicator, locality=locality, period=period,
+    ret = workflow.indicator_return_save(indicator=indicator, locality=locality, period=period,
                                          organisation=organisation, figures=figures)
-    services.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
-    services.return_approve(ret=ret, expected_version=ret.version, user=approver)
+    workflow.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
+    workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)
     return ret
 
 
@@ -128,10 +130,10 @@ def test_running_a_rollup_twice_gives_the_same_rows(approver, django_capture_on_
             "ci_lower", "ci_upper", "reporting", "expected", "status", "direction_previous", "direction_year"))
 
     first = snapshot()
-    rollups.rollup_slice(indicator.pk, period.pk)
-    rollups.rollup_slice(indicator.pk, period.pk)
+    engine.rollup_slice(indicator.pk, period.pk)
+    engine.rollup_slice(indicator.pk, period.pk)
     assert snapshot() == first
-    rollups.rebuild_all()
+    engine.rebuild_all()
     assert [row[1:] for row in snapshot()] == [row[1:] for row in first]
 
 
@@ -144,7 +146,7 @@ def test_reopening_an_approved_return_removes_it_from_the_summary(approver, djan
         ret = approve(indicator, districts()[0], period, IndicatorFigures(value=Decimal(8)), approver)
     assert county_row(indicator, period).value == 8
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_reopen(ret=ret, reason="Wrong quarter", expected_version=ret.version, user=admin)
+        workflow.return_reopen(ret=ret, reason="Wrong quarter", expected_version=ret.version, user=admin)
     row = county_row(indicator, period)
     assert row.value is None and row.reporting == 0
 
@@ -156,8 +158,8 @@ def test_approval_queues_only_the_slices_it_touches_after_commit(approver, djang
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         ret = approve(indicator, districts()[0], q1, IndicatorFigures(value=Decimal(8)), approver)
     assert not IndicatorRollup.objects.exists(), "nothing runs before the commit"
-    assert rollups.slices_touched(ret) == [[indicator.pk, q1.pk], [indicator.pk, q2.pk], [indicator.pk, q1_next_year.pk]] \
-        or sorted(rollups.slices_touched(ret)) == sorted([[indicator.pk, q1.pk], [indicator.pk, q2.pk], [indicator.pk, q1_next_year.pk]])
+    assert queue.slices_touched(ret) == [[indicator.pk, q1.pk], [indicator.pk, q2.pk], [indicator.pk, q1_next_year.pk]] \
+        or sorted(queue.slices_touched(ret)) == sorted([[indicator.pk, q1.pk], [indicator.pk, q2.pk], [indicator.pk, q1_next_year.pk]])
     for callback in callbacks:
         callback()
     assert set(IndicatorRollup.objects.values_list("indicator_id", flat=True)) == {indicator.pk}
@@ -176,12 +178,12 @@ def test_milestones_roll_up_with_overdue_and_slipped(approver, django_capture_on
     due = Milestone.objects.create(title="Due and slipping", delivery_plan=plan, owner=council(), due_date=datetime.date(2012, 5, 1))
     period = open_quarter(2012, 1)
     with django_capture_on_commit_callbacks(execute=True):
-        ret = services.milestone_return_save(milestone=due, period=period, organisation=council(), user=officer,
-                                             progress=services.MilestoneProgress(status="at_risk", percent_complete=60,
+        ret = workflow.milestone_return_save(milestone=due, period=period, organisation=council(), user=officer,
+                                             progress=validation.MilestoneProgress(status="at_risk", percent_complete=60,
                                                                                  revised_date=datetime.date(2012, 11, 30),
                                                                                  commentary="Contractor late"))
-        services.milestone_return_submit(ret=ret, expected_version=ret.version, user=officer)
-        services.return_approve(ret=ret, expected_version=ret.version, user=approver)
+        workflow.milestone_return_submit(ret=ret, expected_version=ret.version, user=officer)
+        workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)
     row = MilestoneRollup.objects.get(milestone=due, period=period)
     assert (row.status, row.overdue, row.slipped) == ("at_risk", True, True)
 
@@ -233,7 +235,7 @@ def test_a_rate_is_judged_from_part_of_the_county_only_above_its_minimum_coverag
     judged = county_row(lenient, q2)
     assert judged.complete and judged.status == "red" and judged.direction_previous != "not_comparable"
     with django_capture_on_commit_callbacks(execute=True):
-        services.return_reopen(
+        workflow.return_reopen(
             ret=IndicatorReturn.objects.get(indicator=lenient, period=q2, locality=districts()[8], breakdown__isnull=True),
             reason="Wrong denominator", expected_version=3, user=make_user("cov.admin", "Kent County Council", "forum_admin"),
         )
@@ -251,10 +253,10 @@ def test_a_county_figure_returned_in_its_own_right(approver, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=True):
         approve_all(indicator, period, lambda n: IndicatorFigures(value=Decimal(400 + n)), approver, areas=districts()[:2])
         services.assignment_ensure(organisation=kcc, indicator=indicator, locality=county())
-        ret = services.indicator_return_save(indicator=indicator, locality=county(), period=period, organisation=kcc,
+        ret = workflow.indicator_return_save(indicator=indicator, locality=county(), period=period, organisation=kcc,
                                              figures=IndicatorFigures(value=Decimal(523), commentary="ASHE, published"))
-        services.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
-        services.return_approve(ret=ret, expected_version=ret.version, user=approver)
+        workflow.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
+        workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)
     row = county_row(indicator, period)
     assert (row.value, row.reporting, row.expected, row.complete) == (Decimal(523), 1, 1, True)
     assert IndicatorRollup.objects.filter(indicator=indicator, period=period, locality__kind="district").count() == 12

@@ -6,9 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from ambitions.models import DeliveryPlan
-from performance import services
+from performance.catalogue import services
 from performance.models import IndicatorReturn, Milestone, ReportingPeriod
-from performance.services import IndicatorFigures, MilestoneProgress, StaleReturnError
+from performance.returns import workflow
+from performance.returns.validation import IndicatorFigures, MilestoneProgress
+from performance.returns.workflow import StaleReturnError
 from tests.factories import (
     IndicatorFactory,
     PercentageIndicatorFactory,
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def save(indicator, period, figures, **kwargs):
-    return services.indicator_return_save(
+    return workflow.indicator_return_save(
         indicator=indicator, locality=district(), period=period, organisation=council(), figures=figures, **kwargs
     )
 
@@ -34,7 +36,7 @@ def test_a_rate_is_computed_from_numerator_and_denominator():
 def test_numerator_above_denominator_is_refused_on_submit_with_the_input_kept():
     ret = save(PercentageIndicatorFactory(), open_quarter(), IndicatorFigures(numerator=Decimal(12), denominator=Decimal(10)))
     with pytest.raises(ValidationError) as error:
-        services.indicator_return_submit(ret=ret, expected_version=ret.version)
+        workflow.indicator_return_submit(ret=ret, expected_version=ret.version)
     assert "numerator cannot be more than the denominator" in str(error.value)
     stored = IndicatorReturn.objects.get(pk=ret.pk)
     assert (stored.state, stored.numerator, stored.denominator) == ("draft", Decimal(12), Decimal(10))
@@ -45,34 +47,34 @@ def test_value_checks(value, message):
     indicator = IndicatorFactory(min_value=Decimal(0))
     ret = save(indicator, open_quarter(), IndicatorFigures(value=value))
     with pytest.raises(ValidationError, match=message):
-        services.indicator_return_submit(ret=ret, expected_version=ret.version)
+        workflow.indicator_return_submit(ret=ret, expected_version=ret.version)
 
 
 def test_workflow_draft_submit_return_resubmit_approve():
     indicator, period = IndicatorFactory(), open_quarter()
     ret = save(indicator, period, IndicatorFigures(value=Decimal(10)))
-    services.indicator_return_submit(ret=ret, expected_version=1)
-    services.return_send_back(ret=ret, reason="Check the figure", expected_version=2)
+    workflow.indicator_return_submit(ret=ret, expected_version=1)
+    workflow.return_send_back(ret=ret, reason="Check the figure", expected_version=2)
     assert (ret.state, ret.return_reason) == ("returned", "Check the figure")
     ret = save(indicator, period, IndicatorFigures(value=Decimal(11)), expected_version=3)
-    services.indicator_return_submit(ret=ret, expected_version=4)
-    services.return_approve(ret=ret, expected_version=5)
+    workflow.indicator_return_submit(ret=ret, expected_version=4)
+    workflow.return_approve(ret=ret, expected_version=5)
     stored = IndicatorReturn.objects.get(pk=ret.pk)
     assert (stored.state, stored.value, stored.version, stored.return_reason) == ("approved", Decimal(11), 6, "")
 
 
 def test_sending_back_needs_a_reason():
     ret = save(IndicatorFactory(), open_quarter(), IndicatorFigures(value=Decimal(10)))
-    services.indicator_return_submit(ret=ret, expected_version=1)
+    workflow.indicator_return_submit(ret=ret, expected_version=1)
     with pytest.raises(ValidationError, match="Say why"):
-        services.return_send_back(ret=ret, reason="  ", expected_version=2)
+        workflow.return_send_back(ret=ret, reason="  ", expected_version=2)
 
 
 def test_approved_returns_cannot_be_edited():
     indicator, period = IndicatorFactory(), open_quarter()
     ret = save(indicator, period, IndicatorFigures(value=Decimal(10)))
-    services.indicator_return_submit(ret=ret, expected_version=1)
-    services.return_approve(ret=ret, expected_version=2)
+    workflow.indicator_return_submit(ret=ret, expected_version=1)
+    workflow.return_approve(ret=ret, expected_version=2)
     with pytest.raises(ValidationError, match="approved"):
         save(indicator, period, IndicatorFigures(value=Decimal(12)), expected_version=3)
 
@@ -90,11 +92,11 @@ def test_a_stale_save_is_refused_and_changes_nothing():
 
 def test_a_stale_transition_is_refused():
     ret = save(IndicatorFactory(), open_quarter(), IndicatorFigures(value=Decimal(10)))
-    services.indicator_return_submit(ret=ret, expected_version=1)
+    workflow.indicator_return_submit(ret=ret, expected_version=1)
     copy = IndicatorReturn.objects.get(pk=ret.pk)
-    services.return_approve(ret=ret, expected_version=2)
+    workflow.return_approve(ret=ret, expected_version=2)
     with pytest.raises(StaleReturnError):
-        services.return_send_back(ret=copy, reason="Too late", expected_version=2)
+        workflow.return_send_back(ret=copy, reason="Too late", expected_version=2)
 
 
 def test_returns_for_a_closed_period_are_refused():
@@ -127,19 +129,19 @@ def test_milestone_progress_with_locking():
         due_date=datetime.date(2011, 12, 31),
     )
     period = open_quarter()
-    ret = services.milestone_return_save(
+    ret = workflow.milestone_return_save(
         milestone=milestone, period=period, organisation=council(),
         progress=MilestoneProgress(status="on_track", percent_complete=40),
     )
     with pytest.raises(StaleReturnError):
-        services.milestone_return_save(
+        workflow.milestone_return_save(
             milestone=milestone, period=period, organisation=council(),
             progress=MilestoneProgress(status="at_risk", percent_complete=40), expected_version=ret.version + 1,
         )
     with pytest.raises(ValidationError, match="100% complete"):
-        services.milestone_return_save(
+        workflow.milestone_return_save(
             milestone=milestone, period=period, organisation=council(),
             progress=MilestoneProgress(status="complete", percent_complete=80), expected_version=ret.version,
         )
-    services.milestone_return_submit(ret=ret, expected_version=1)
+    workflow.milestone_return_submit(ret=ret, expected_version=1)
     assert ret.state == "submitted"

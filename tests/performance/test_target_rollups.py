@@ -1,7 +1,7 @@
 """Changing a target or its tolerance rolls up the slice it decides at once (after the commit),
 whoever changes it: the admin's target pages (add, change, delete, bulk delete), the targets on
-an indicator's admin page, and the services (``services.target_save``, ``target_delete``, both
-calling ``services.target_changed``). Before, a target changed in the admin left every status
+an indicator's admin page, and the services (``changes.target_save``, ``target_delete``, both
+calling ``changes.target_changed``). Before, a target changed in the admin left every status
 wrong until the nightly rebuild."""
 import html.parser
 from decimal import Decimal
@@ -10,9 +10,11 @@ import pytest
 from django.urls import reverse
 
 from localities.models import Locality
-from performance import periods, rollups, services
+from performance.catalogue import periods, services
 from performance.models import IndicatorRollup, IndicatorTarget
-from performance.services import IndicatorFigures
+from performance.returns import workflow
+from performance.returns.validation import IndicatorFigures
+from performance.rollups import changes, engine
 from tests.factories import PercentageIndicatorFactory, district, open_quarter
 
 pytestmark = pytest.mark.django_db
@@ -31,12 +33,12 @@ def judged(approver, django_capture_on_commit_callbacks):
     council = Organisation.objects.get(locality=district())
     services.assignment_ensure(organisation=council, indicator=indicator, locality=district())
     with django_capture_on_commit_callbacks(execute=True):
-        ret = services.indicator_return_save(
+        ret = workflow.indicator_return_save(
             indicator=indicator, locality=district(), period=period, organisation=council,
             figures=IndicatorFigures(numerator=Decimal(30), denominator=Decimal(100), commentary="Below target."),
         )
-        services.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
-        services.return_approve(ret=ret, expected_version=ret.version, user=approver)
+        workflow.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
+        workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)
     assert county_row(indicator, period).status == "red"
     return indicator, period, target
 
@@ -57,7 +59,7 @@ def test_a_changed_target_is_rolled_up_after_the_commit(judged, django_capture_o
     indicator, period, target = judged
     target.target = Decimal(25)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.target_save(target=target)
+        changes.target_save(target=target)
     assert county_row(indicator, period).status == "red", "nothing runs before the commit"
     assert len(callbacks) == 1
     for callback in callbacks:
@@ -70,7 +72,7 @@ def test_a_changed_tolerance_is_rolled_up(judged, django_capture_on_commit_callb
     indicator, period, target = judged
     target.tolerance_percent = Decimal(30)  # 30% is within 30% of 40%
     with django_capture_on_commit_callbacks(execute=True):
-        services.target_save(target=target)
+        changes.target_save(target=target)
     row = county_row(indicator, period)
     assert (row.status, row.tolerance_percent) == ("amber", Decimal(30))
 
@@ -78,7 +80,7 @@ def test_a_changed_tolerance_is_rolled_up(judged, django_capture_on_commit_callb
 def test_a_deleted_target_leaves_no_target(judged, django_capture_on_commit_callbacks):
     indicator, period, target = judged
     with django_capture_on_commit_callbacks(execute=True):
-        services.target_delete(target=target)
+        changes.target_delete(target=target)
     row = county_row(indicator, period)
     assert (row.status, row.target) == ("no_target", None)
 
@@ -88,7 +90,7 @@ def test_a_new_target_for_an_area_is_rolled_up(judged, django_capture_on_commit_
     ashford = lambda: IndicatorRollup.objects.get(indicator=indicator, period=period, locality=district(), breakdown_key="")  # noqa: E731
     assert ashford().status == "red"
     with django_capture_on_commit_callbacks(execute=True):
-        services.target_save(target=IndicatorTarget(indicator=indicator, period=period, locality=district(),
+        changes.target_save(target=IndicatorTarget(indicator=indicator, period=period, locality=district(),
                                                     target=Decimal(20), tolerance_percent=Decimal(5)))
     assert ashford().status == "green" and county_row(indicator, period).status == "red"
 
@@ -98,7 +100,7 @@ def test_a_target_moved_to_another_period_rolls_up_both(judged, django_capture_o
     q2 = open_quarter(2012, 2)
     with django_capture_on_commit_callbacks(execute=True):
         target.period = q2
-        services.target_save(target=target)
+        changes.target_save(target=target)
     assert county_row(indicator, period).status == "no_target"
     assert county_row(indicator, q2).target == Decimal(40)
 
@@ -107,7 +109,7 @@ def test_a_target_in_a_period_the_indicator_is_not_returned_in_queues_nothing(ju
     indicator, _, _ = judged
     year, _ = services.period_ensure(span=periods.financial_year(2012))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.target_save(target=IndicatorTarget(indicator=indicator, period=year, target=Decimal(1)))
+        changes.target_save(target=IndicatorTarget(indicator=indicator, period=year, target=Decimal(1)))
     assert not callbacks
     assert not IndicatorRollup.objects.filter(period=year).exists()
 
@@ -116,9 +118,9 @@ def test_a_target_change_and_the_rebuild_agree(judged, django_capture_on_commit_
     indicator, period, target = judged
     target.target = Decimal(31)
     with django_capture_on_commit_callbacks(execute=True):
-        services.target_save(target=target)
+        changes.target_save(target=target)
     before = county_row(indicator, period)
-    rollups.rebuild_all()
+    engine.rebuild_all()
     after = county_row(indicator, period)
     assert (before.status, before.target, before.tolerance_percent) == (after.status, after.target, after.tolerance_percent)
     assert after.status == "amber"

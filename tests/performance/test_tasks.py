@@ -10,8 +10,10 @@ import pytest
 from django.db import connection
 
 from kentforum.celery import app as celery_app
+from performance.catalogue import services
+from performance.catalogue.tasks import period_lock_overdue_task
 from performance.models import ReportingPeriod
-from performance.tasks import period_lock_overdue_task
+from performance.returns import validation, workflow
 from tests.conftest import requires_postgres, requires_redis
 from tests.factories import open_quarter
 
@@ -82,7 +84,6 @@ def test_a_return_approved_over_http_reaches_the_dashboard_through_the_worker(fr
     from django.urls import reverse
 
     from kentforum.roles import Role
-    from performance import services
     from performance.models import IndicatorReturn, IndicatorRollup
     from tests.factories import PercentageIndicatorFactory, council, district
     from tests.performance.conftest import make_user
@@ -97,9 +98,9 @@ def test_a_return_approved_over_http_reaches_the_dashboard_through_the_worker(fr
     indicator.ambitions.add(kpq.ambition)
     period = open_quarter(2012, 3)
     services.assignment_ensure(organisation=council(), indicator=indicator, locality=district())
-    ret = services.indicator_return_save(indicator=indicator, locality=district(), period=period, organisation=council(),
-                                         user=officer, figures=services.IndicatorFigures(numerator=Decimal(4321), denominator=Decimal(10000)))
-    services.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer)
+    ret = workflow.indicator_return_save(indicator=indicator, locality=district(), period=period, organisation=council(),
+                                         user=officer, figures=validation.IndicatorFigures(numerator=Decimal(4321), denominator=Decimal(10000)))
+    workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer)
     client.force_login(approver)
     response = client.post(reverse("performance:indicator-decision", args=[ret.pk, "approve"]), {"version": ret.version})
     assert response.status_code == 302 and IndicatorReturn.objects.get(pk=ret.pk).state == "approved"

@@ -16,8 +16,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from performance import services
 from performance.models import BreakdownCategory, IndicatorReturn, Milestone, MilestoneReturn, ReturnEvent
+from performance.returns import validation, workflow
 from tests.factories import council, district
 
 pytestmark = pytest.mark.django_db
@@ -45,9 +45,9 @@ def milestone(db):
 
 
 def ksi_draft(officer, period, count_indicator):
-    return services.indicator_return_save(
+    return workflow.indicator_return_save(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(
+        figures=validation.IndicatorFigures(
             value=Decimal(18), commentary="From the police", breakdowns={category("fatal").pk: Decimal(2)},
             quality={"quality": "provisional", "quality_note": "Police data are provisional until July"},
         ),
@@ -56,22 +56,22 @@ def ksi_draft(officer, period, count_indicator):
 
 def ksi_returned(officer, approver, period, count_indicator):
     ret = ksi_draft(officer, period, count_indicator)
-    services.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
-    return services.return_send_back(ret=ret, reason=REASON, expected_version=ret.version, user=approver)
+    workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
+    return workflow.return_send_back(ret=ret, reason=REASON, expected_version=ret.version, user=approver)
 
 
 def milestone_draft(officer, period, milestone):
-    return services.milestone_return_save(
+    return workflow.milestone_return_save(
         milestone=milestone, period=period, organisation=council(), user=officer,
-        progress=services.MilestoneProgress(status="at_risk", percent_complete=30,
+        progress=validation.MilestoneProgress(status="at_risk", percent_complete=30,
                                             revised_date=datetime.date(2012, 10, 31), commentary="Contractor delayed"),
     )
 
 
 def milestone_returned(officer, approver, period, milestone):
     ret = milestone_draft(officer, period, milestone)
-    services.milestone_return_submit(ret=ret, expected_version=ret.version, user=officer)
-    return services.return_send_back(ret=ret, reason=REASON, expected_version=ret.version, user=approver)
+    workflow.milestone_return_submit(ret=ret, expected_version=ret.version, user=officer)
+    return workflow.return_send_back(ret=ret, reason=REASON, expected_version=ret.version, user=approver)
 
 
 def given(which, officer, approver, period, count_indicator, milestone):
@@ -205,9 +205,9 @@ def test_a_returned_return_corrected_through_the_form_is_a_draft_that_keeps_the_
     # resubmitting clears it
     stored = type(ret).objects.get(pk=ret.pk)
     if isinstance(stored, IndicatorReturn):
-        services.indicator_return_submit(ret=stored, expected_version=stored.version, user=officer, confirm_warnings=True)
+        workflow.indicator_return_submit(ret=stored, expected_version=stored.version, user=officer, confirm_warnings=True)
     else:
-        services.milestone_return_submit(ret=stored, expected_version=stored.version, user=officer)
+        workflow.milestone_return_submit(ret=stored, expected_version=stored.version, user=officer)
     assert type(ret).objects.get(pk=ret.pk).return_reason == ""
     assert not my_returns_shows_reason(client) and not shows_reason(client, ret)
 
@@ -295,9 +295,9 @@ def test_an_upload_that_changes_another_row_leaves_the_return_as_it_was(
 ):
     ret = (ksi_draft(officer, period, count_indicator) if state == "draft"
            else ksi_returned(officer, approver, period, count_indicator))
-    other = services.indicator_return_save(
+    other = workflow.indicator_return_save(
         indicator=rate_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(numerator=Decimal(10), denominator=Decimal(40)),
+        figures=validation.IndicatorFigures(numerator=Decimal(10), denominator=Decimal(40)),
     )
     before = as_stored(ret)
     client.force_login(officer)
@@ -335,10 +335,10 @@ def test_an_upload_that_leaves_a_submitted_provisional_return_as_downloaded_is_a
     """The file carries no data-quality fields: a submitted return whose figure is provisional
     (not the default, final) comes back as downloaded, and is unchanged."""
     ret = ksi_draft(officer, period, count_indicator)
-    services.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
-    services.indicator_return_save(
+    workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
+    workflow.indicator_return_save(
         indicator=rate_indicator, locality=district(), period=period, organisation=council(), user=officer,
-        figures=services.IndicatorFigures(numerator=Decimal(10), denominator=Decimal(40)),
+        figures=validation.IndicatorFigures(numerator=Decimal(10), denominator=Decimal(40)),
     )
     before = as_stored(ret)
     client.force_login(officer)

@@ -6,7 +6,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from performance.catalogue import services
 from performance.models import IndicatorReturn, ReturnEvent
+from performance.returns import selectors, validation, workflow
 from tests.factories import district
 
 pytestmark = pytest.mark.django_db
@@ -132,15 +134,15 @@ def test_breakdowns_that_do_not_add_up_warn_and_can_be_confirmed(client, officer
 
 
 def test_an_outlier_against_the_areas_history_warns(client, officer, period, count_indicator, approver):
-    from performance import services
+
     from tests.factories import council, open_quarter
 
     for number, value in ((1, 20), (2, 21), (3, 19), (4, 20)):
         quarter = open_quarter(2011, number)
-        ret = services.indicator_return_save(indicator=count_indicator, locality=district(), period=quarter,
-                                             organisation=council(), figures=services.IndicatorFigures(value=Decimal(value)))
-        services.indicator_return_submit(ret=ret, expected_version=ret.version)
-        services.return_approve(ret=ret, expected_version=ret.version, user=approver)
+        ret = workflow.indicator_return_save(indicator=count_indicator, locality=district(), period=quarter,
+                                             organisation=council(), figures=validation.IndicatorFigures(value=Decimal(value)))
+        workflow.indicator_return_submit(ret=ret, expected_version=ret.version)
+        workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)
     client.force_login(officer)
     response = post(client, period, count_indicator, action="submit", value=9, commentary="")
     assert "more than three standard deviations" in response.content.decode() or "down 55%" in response.content.decode()
@@ -217,7 +219,7 @@ def test_approved_returns_cannot_be_changed_by_the_officer(client, officer, appr
 # --- Periods ----------------------------------------------------------------------------------
 
 def test_writes_to_a_locked_period_are_refused(client, officer, period, count_indicator):
-    from performance import services
+
 
     services.period_lock(period=period)
     client.force_login(officer)
@@ -227,8 +229,7 @@ def test_writes_to_a_locked_period_are_refused(client, officer, period, count_in
 
 
 def test_the_forum_team_opens_locks_and_reopens_with_a_reason(client, forum_admin):
-    from performance import periods as fy
-    from performance import services
+    from performance.catalogue import periods as fy
     from performance.models import PeriodEvent, ReportingPeriod
 
     quarter, _ = services.period_ensure(span=fy.quarter(2013, 1))
@@ -257,15 +258,15 @@ def test_the_forum_team_opens_locks_and_reopens_with_a_reason(client, forum_admi
 def test_a_return_page_lists_the_latest_changes_and_links_to_all_of_them(client, officer, period, count_indicator):
     """A return edited many times still renders a page of bounded size: the latest changes, with
     a link to the whole history."""
-    from performance import selectors, services
+
     from performance.models import IndicatorReturn
     from tests.factories import council, district
 
     ret = None
     for n in range(selectors.HISTORY_SHOWN + 5):
-        ret = services.indicator_return_save(
+        ret = workflow.indicator_return_save(
             indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
-            figures=services.IndicatorFigures(value=Decimal(n)), expected_version=ret.version if ret else None,
+            figures=validation.IndicatorFigures(value=Decimal(n)), expected_version=ret.version if ret else None,
         )
     assert IndicatorReturn.objects.get(pk=ret.pk).events.count() == selectors.HISTORY_SHOWN + 5
     client.force_login(officer)

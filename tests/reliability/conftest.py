@@ -22,6 +22,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from kentforum.loaders.framework import framework_load
+from performance.rollups import engine
 
 from . import data
 
@@ -48,7 +49,7 @@ def pytest_terminal_summary(terminalreporter):
 def rollup_data(django_db_setup, django_db_blocker):
     """The framework, the synthetic returns and milestones, and the summary tables rolled up once
     in this process. Returns what was made, with that full rollup's duration."""
-    from performance import rollups
+
     from performance.models import IndicatorReturn
 
     with django_db_blocker.unblock():
@@ -59,7 +60,7 @@ def rollup_data(django_db_setup, django_db_blocker):
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         started = time.perf_counter()
-        rebuilt = rollups.rebuild_all()
+        rebuilt = engine.rebuild_all()
         seconds = time.perf_counter() - started
         made = {
             "indicators": INDICATORS, "quarters": len(period_ids), "slices": rebuilt["slices"],

@@ -14,13 +14,15 @@ import datetime
 
 from django.db import connection, transaction
 
+from performance.catalogue import periods, services
+
 FIRST_YEAR = 2010
 CATEGORIES = [("0-17", "Aged 0 to 17"), ("18-64", "Aged 18 to 64"), ("65+", "Aged 65 and over")]
 MILESTONES = 30
 
 
 def quarters(years: int) -> list[int]:
-    from performance import periods, services
+
 
     ids = []
     for year in range(FIRST_YEAR, FIRST_YEAR + years):

@@ -33,6 +33,11 @@ import time
 from celery.signals import after_task_publish
 from django.db import connection
 
+from performance.catalogue import services
+from performance.returns import workflow
+from performance.rollups import engine
+from performance.rollups.engine import REBUILD_LOCK
+from performance.rollups.tasks import rollup_rebuild_task
 from tests.conftest import requires_postgres, requires_redis
 
 from . import data
@@ -45,7 +50,7 @@ WORKER_START = 20.0  # seconds a new worker may take to start on a loaded machin
 
 def _advisory(mode: str, granted: bool) -> set[int]:
     """Backends holding (or waiting for) the full rebuild's advisory lock in ``mode``."""
-    from performance.rollups import REBUILD_LOCK
+
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -80,14 +85,14 @@ def _execution(result, not_pids: set[int], timeout: float) -> int:
 def _approve_one_submitted_return(used: set[int]) -> int:
     """Approve a submitted total return through the service (its period opened first), as an
     approver would: it queues a rollup_slices_task after the commit. Returns its id."""
-    from performance import services
+
     from performance.models import IndicatorReturn
 
     ret = (IndicatorReturn.objects.filter(state="submitted", breakdown__isnull=True, indicator__code__startswith="REL-")
            .exclude(pk__in=used).select_related("period").order_by("period__start", "pk").first())
     if ret.period.status != "open":
         services.period_open(period=ret.period)
-    services.return_approve(ret=ret, expected_version=ret.version)
+    workflow.return_approve(ret=ret, expected_version=ret.version)
     used.add(ret.pk)
     return ret.pk
 
@@ -111,8 +116,8 @@ def _states(results) -> list[str]:
 def test_a_full_rollup_killed_four_times_ends_equal_to_a_fresh_recompute(rollup_data, workers, transactional_db):
     from celery.result import AsyncResult
 
-    from performance import rollups
-    from performance.tasks import rollup_rebuild_task
+
+
 
     duration = rollup_data["seconds"]
     step = max(30.0, 4 * duration)  # bound on each wait before the last kill
@@ -214,7 +219,7 @@ def test_a_full_rollup_killed_four_times_ends_equal_to_a_fresh_recompute(rollup_
     assert in_flight.result > 0 and queued.result > 0, "each approval's rollup wrote its slices"
 
     # and the tables equal a fresh full recompute made afterwards (which the corruption did not)
-    rollups.rebuild_all()
+    engine.rebuild_all()
     data.snapshot("fresh")
     assert data.differences("corrupted", "fresh"), "the corruption must show, or the test proves nothing"
     assert data.differences("worker", "fresh") == []

@@ -1,7 +1,7 @@
 """manage.py rebuild_rollups: recompute every dashboard summary row from the approved returns."""
 from django.core.management.base import BaseCommand
 
-from performance.rollups import rebuild_all
+from performance.rollups.engine import rebuild_all
 
 
 class Command(BaseCommand):

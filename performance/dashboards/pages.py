@@ -1,0 +1,204 @@
+"""The dashboards: the Forum, each Ambition Board, each Locality Board and each KPQ. They read
+only the summary tables (and the framework), in a fixed number of queries whatever the
+number of indicators and districts: every query fetches a whole set and the grouping happens
+here."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from ambitions.models import KPQ, Ambition, DeliveryPlanAmbition
+from localities.models import Locality, LocalPriority
+from partnerships.models import Board, StrategicPartnership
+from performance.catalogue import rules
+from performance.dashboards import charts
+from performance.dashboards.figures import (
+    ANSWER_LABELS,
+    Evidence,
+    IndicatorView,
+    active_indicators,
+    comparable_between_districts,
+    derived_answer,
+    milestone_summaries_by_ambition,
+    narrative,
+    recent_rows,
+)
+from performance.models import Indicator, IndicatorRollup, Study
+from performance.returns import selectors
+
+# --- The dashboards ---------------------------------------------------------------------------
+
+def forum_dashboard() -> dict:
+    """The Kent Forum: the three ambitions side by side, each with its KPQs and their answers,
+    indicators and milestones by status, and the exceptions."""
+    ambitions = list(Ambition.objects.prefetch_related(Prefetch("kpqs", queryset=KPQ.objects.order_by("number"))))
+    indicators = list(active_indicators())
+    evidence = Evidence(indicators, history=1, districts=False)  # the forum shows latest figures only
+    period, milestones = milestone_summaries_by_ambition()
+    columns = []
+    for ambition in ambitions:
+        mine = [i for i in indicators if any(a.pk == ambition.pk for a in i.ambitions.all())]
+        views = evidence.for_indicators(mine)
+        kpqs = []
+        for kpq in ambition.kpqs.all():
+            kpq_views = evidence.for_indicators([i for i in mine if any(k.pk == kpq.pk for k in i.kpqs.all())])
+            kpqs.append({"kpq": kpq, "answer": derived_answer(kpq_views), "answer_label": ANSWER_LABELS[derived_answer(kpq_views)]})
+        status_counts = Counter(
+            v.latest.status if v.latest else (rules.INCOMPLETE if v.newer_incomplete else "no_data") for v in views
+        )
+        columns.append({
+            "ambition": ambition, "kpqs": kpqs,
+            "status_counts": [(label, status_counts.get(key, 0)) for key, label in
+                              ((rules.GREEN, "On target"), (rules.AMBER, "Within tolerance"), (rules.RED, "Off target"),
+                               (rules.NO_TARGET, "No target"),
+                               (rules.INCOMPLETE, "Not judged: no complete county figure yet"),
+                               ("no_data", "No data yet"))],
+            "milestones": milestones.get(ambition.number),
+            "exceptions": [v for v in views if v.is_exception],
+        })
+    return {"columns": columns, "milestone_period": period}
+
+
+def ambition_dashboard(number: int) -> dict:
+    """An Ambition Board: each KPQ with its evidence, the delivery plans, the partnerships the
+    board leads, and the exception report."""
+    ambition = Ambition.objects.prefetch_related(Prefetch("kpqs", queryset=KPQ.objects.order_by("number"))).get(number=number)
+    board = Board.objects.filter(kind=Board.Kind.AMBITION, ambition=ambition).first()
+    indicators = list(active_indicators().filter(ambitions=ambition))
+    evidence = Evidence(indicators)
+    period, milestones = milestone_summaries_by_ambition()
+    summary = milestones.get(number)
+    studies = list(Study.objects.filter(kpqs__ambition=ambition).distinct().prefetch_related("kpqs"))
+    kpqs = []
+    for kpq in ambition.kpqs.all():
+        views = evidence.for_indicators([i for i in indicators if any(k.pk == kpq.pk for k in i.kpqs.all())])
+        answer = derived_answer(views)
+        kpqs.append({
+            "kpq": kpq, "views": views, "answer": answer, "answer_label": ANSWER_LABELS[answer],
+            "studies": [s for s in studies if any(k.pk == kpq.pk for k in s.kpqs.all())],
+        })
+    links = list(DeliveryPlanAmbition.objects.filter(ambition=ambition).select_related("plan__owner").order_by("plan__order"))
+    views = evidence.for_indicators(indicators)
+    return {
+        "ambition": ambition, "board": board, "kpqs": kpqs, "milestones": summary, "milestone_period": period,
+        "primary_plans": [link.plan for link in links if link.is_primary],
+        "contributing_plans": [link.plan for link in links if not link.is_primary],
+        "partnerships": list(StrategicPartnership.objects.filter(lead_board=board).prefetch_related("supported_boards")) if board else [],
+        "exceptions": [v for v in views if v.is_exception],
+        "missing": selectors.overdue_returns(indicators=indicators),
+    }
+
+
+@dataclass
+class DistrictCard:
+    """One indicator on a Locality Board's page: the district's own latest approved figure and,
+    in that same period, the other districts and Kent, compared and ranked only where that is
+    honest."""
+
+    view: IndicatorView
+    own: IndicatorRollup
+    rows: list[dict]
+    rank: int | None
+    of: int
+    not_ranked: str
+    county: IndicatorRollup | None
+    chart: str | None
+
+
+def _district_card(indicator: Indicator, locality: Locality, own: IndicatorRollup, peers: list[IndicatorRollup],
+                   all_districts: int) -> DistrictCard:
+    districts = [r for r in peers if r.locality.kind == Locality.Kind.DISTRICT]
+    county = next((r for r in peers if r.locality.kind == Locality.Kind.COUNTY and r.complete), None)
+    comparable = comparable_between_districts(indicator)
+    rows, rank, not_ranked = [], None, ""
+    if comparable:
+        rows = [
+            {"area": r.locality.name, "value": r.value, "lower": r.ci_lower, "upper": r.ci_upper,
+             "highlight": r.locality_id == locality.pk, "county": False}
+            for r in districts
+        ]
+        if county is not None:
+            rows.append({"area": "Kent (KCC area)", "value": county.value, "lower": county.ci_lower,
+                         "upper": county.ci_upper, "highlight": False, "county": True})
+        if indicator.polarity == Indicator.Polarity.NEUTRAL:
+            not_ranked = "Not ranked: neither higher nor lower is better."
+        elif len(districts) < all_districts:
+            not_ranked = f"Not ranked: {len(districts)} of {all_districts} districts have an approved figure for {own.period.label}."
+        else:
+            ranked = sorted(districts, key=lambda r: r.value, reverse=indicator.polarity == Indicator.Polarity.HIGHER)
+            rank = next(n for n, r in enumerate(ranked, start=1) if r.locality_id == locality.pk)
+    else:
+        not_ranked = "Not compared with other districts: a count mostly measures how big a district is."
+    return DistrictCard(
+        view=IndicatorView(indicator=indicator, latest=own), own=own, rows=sorted(rows, key=lambda r: r["value"]),
+        rank=rank, of=all_districts, not_ranked=not_ranked, county=county,
+        chart=charts.ranked_chart(
+            title=f"{indicator.name}, {own.period.label}", unit=indicator.get_unit_display(), rows=rows,
+        ) if rows else None,
+    )
+
+
+def locality_dashboard(gss_code: str) -> dict:
+    """A Locality Board: its weighted local priorities first; each indicator at the district's
+    own latest approved figure (not the open quarter), against the other districts and the
+    complete Kent figure of that same period; and the district's overdue returns."""
+    locality = Locality.objects.get(gss_code=gss_code, kind=Locality.Kind.DISTRICT)
+    board = Board.objects.filter(kind=Board.Kind.LOCALITY, locality=locality).first()
+    county = Locality.objects.get(kind=Locality.Kind.COUNTY)
+    priorities = list(
+        LocalPriority.objects.filter(locality=locality).select_related("ambition")
+        .prefetch_related("indicators").order_by("-weight", "title")
+    )
+    indicators = {i.pk: i for i in active_indicators().exclude(reporting_level=Indicator.ReportingLevel.COUNTY)}
+    own_rows = {
+        row.indicator_id: row for row in recent_rows(IndicatorRollup.objects.filter(
+            indicator_id__in=list(indicators), locality=locality, breakdown_key="", value__isnull=False,
+        ), 1)
+    }
+    peers: dict[int, list[IndicatorRollup]] = defaultdict(list)
+    for row in IndicatorRollup.objects.filter(
+        indicator_id__in=list(own_rows), period_id__in={r.period_id for r in own_rows.values()}, breakdown_key="",
+        value__isnull=False,
+    ).select_related("locality", "period").order_by("locality__name"):
+        if own_rows[row.indicator_id].period_id == row.period_id:
+            peers[row.indicator_id].append(row)
+    all_districts = Locality.objects.filter(kind=Locality.Kind.DISTRICT).count()
+    cards = {
+        pk: _district_card(indicators[pk], locality, own, peers[pk], all_districts)
+        for pk, own in sorted(own_rows.items(), key=lambda item: indicators[item[0]].code)
+    }
+    prioritised, shown = [], set()
+    for priority in priorities:
+        prioritised.append({"priority": priority, "cards": [cards[i.pk] for i in priority.indicators.all() if i.pk in cards]})
+        shown |= {i.pk for i in priority.indicators.all()}
+    others = [card for pk, card in cards.items() if pk not in shown]
+    return {
+        "locality": locality, "board": board, "county": county, "priorities": prioritised, "others": others,
+        "no_figures": sorted((i for pk, i in indicators.items() if pk not in own_rows), key=lambda i: i.code),
+        "missing": selectors.overdue_returns(locality=locality),
+    }
+
+
+def kpq_page(code: str) -> dict:
+    """A KPQ: the question, its evidence, the derived answer and its narrative, and the board
+    members' judgements with their history."""
+    ambition_number, kpq_number = code.upper().removeprefix("A").split("-KPQ")
+    kpq = KPQ.objects.select_related("ambition").get(ambition__number=int(ambition_number), number=int(kpq_number))
+    indicators = list(active_indicators().filter(kpqs=kpq))
+    evidence = Evidence(indicators)
+    views = evidence.for_indicators(indicators)
+    answer = derived_answer(views)
+    period, milestones = milestone_summaries_by_ambition()
+    return {
+        "kpq": kpq, "views": views, "answer": answer, "answer_label": ANSWER_LABELS[answer], "narrative": narrative(views),
+        "studies": list(kpq.studies.all()),
+        "milestones": [
+            r for r in (milestones[kpq.ambition.number].rows if kpq.ambition.number in milestones else [])
+            if any(k.pk == kpq.pk for k in r.milestone.kpqs.all())
+        ],
+        "milestone_period": period,
+        "judgements": list(kpq.judgements.select_related("author", "period")),
+        "latest_period": max((v.latest.period for v in views if v.latest), key=lambda p: p.start, default=None),
+    }

@@ -1,0 +1,182 @@
+"""Forms of the returns pages. They parse and type-check what was typed; the rules live in
+``services`` (so the API and the CSV import apply the same ones)."""
+from __future__ import annotations
+
+from django import forms
+
+from kentforum.forms import DateParts, FriendlyDecimalField
+from performance.models import DataQuality, MilestoneReturn
+from performance.returns.validation import IndicatorFigures, MilestoneProgress
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+class IndicatorReturnForm(forms.Form):
+    commentary = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea,
+        help_text="Required when the value is off target or you confirm a warning: say why, and what is being done.",
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    confirm_warnings = forms.BooleanField(
+        required=False, label="I have checked these figures and they are right; my commentary explains them",
+    )
+
+    quality = forms.ChoiceField(
+        choices=DataQuality.choices, required=False, widget=forms.RadioSelect, label="How final is this figure?",
+        initial=DataQuality.FINAL,
+    )
+    released_day = forms.IntegerField(required=False, label="Day")
+    released_month = forms.IntegerField(required=False, label="Month")
+    released_year = forms.IntegerField(required=False, label="Year")
+    quality_note = forms.CharField(
+        required=False, max_length=500, label="Note on data quality",
+        help_text="Required unless final: what is provisional, estimated or revised, and when the final figure is due.",
+    )
+
+    def __init__(self, *args, indicator, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.indicator = indicator
+        self.categories = list(categories)
+        fields = {}
+        if indicator.is_rate:
+            fields["numerator"] = FriendlyDecimalField(required=False, label=f"Numerator: {indicator.numerator_label}")
+            fields["denominator"] = FriendlyDecimalField(required=False, label=f"Denominator: {indicator.denominator_label}")
+        else:
+            fields["value"] = FriendlyDecimalField(required=False, label=f"Value ({indicator.get_unit_display().lower()})")
+        for category in self.categories:
+            fields[f"breakdown_{category.pk}"] = FriendlyDecimalField(required=False, label=category.label)
+        if indicator.is_survey:
+            fields["ci_lower"] = FriendlyDecimalField(required=False, label="Lower limit of the published 95% interval")
+            fields["ci_upper"] = FriendlyDecimalField(required=False, label="Upper limit of the published 95% interval")
+            fields["sample_base"] = forms.IntegerField(
+                required=False, min_value=1, label="Unweighted sample base",
+                help_text="If the source publishes no interval: how many people answered.",
+                error_messages={"invalid": "The sample base is a whole number, like 640.",
+                                "min_value": "The sample base is at least 1."},
+            )
+        self.fields = {**fields, **self.fields}
+
+    @property
+    def breakdown_fields(self):
+        return [self[f"breakdown_{c.pk}"] for c in self.categories]
+
+    @property
+    def released_parts(self):
+        return [(self["released_day"], 2), (self["released_month"], 2), (self["released_year"], 4)]
+
+    def clean(self):
+        cleaned = super().clean()
+        released, error = DateParts.compose(cleaned, "released", "The release date")
+        if error:
+            self.add_error("released_day", error)
+        cleaned["source_released"] = released
+        return cleaned
+
+    def figures(self) -> IndicatorFigures:
+        """The figures typed. Data-quality and survey fields are sent only where the page had
+        them (a post without them keeps what is stored)."""
+        data = self.cleaned_data
+        quality = {}
+        if "quality" in self.data:
+            quality = {
+                "quality": data.get("quality") or DataQuality.FINAL, "source_released": data.get("source_released"),
+                "quality_note": (data.get("quality_note") or "").strip(),
+            }
+        if self.indicator.is_survey and "sample_base" in self.data:
+            quality.update({name: data.get(name) for name in ("ci_lower", "ci_upper", "sample_base")})
+        return IndicatorFigures(
+            value=data.get("value"), numerator=data.get("numerator"), denominator=data.get("denominator"),
+            commentary=data.get("commentary", "").strip(),
+            breakdowns={c.pk: data.get(f"breakdown_{c.pk}") for c in self.categories}, quality=quality,
+        )
+
+
+class MilestoneReturnForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=MilestoneReturn.Status.choices, widget=forms.RadioSelect, label="Status",
+        error_messages={"required": "Select the milestone's status."},
+    )
+    percent_complete = forms.IntegerField(
+        min_value=0, max_value=100, label="Percent complete", required=True,
+        error_messages={
+            "required": "Enter how complete the milestone is, from 0 to 100.",
+            "invalid": "Percent complete must be a whole number, like 40.",
+            "min_value": "Percent complete is between 0 and 100.",
+            "max_value": "Percent complete is between 0 and 100.",
+        },
+    )
+    revised_day = forms.IntegerField(required=False, label="Day")
+    revised_month = forms.IntegerField(required=False, label="Month")
+    revised_year = forms.IntegerField(required=False, label="Year")
+    commentary = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea,
+        help_text="Required when the milestone is at risk or off track.",
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    @property
+    def revised_parts(self):
+        return [(self["revised_day"], 2), (self["revised_month"], 2), (self["revised_year"], 4)]
+
+    def clean(self):
+        cleaned = super().clean()
+        revised, error = DateParts.compose(cleaned, "revised", "The revised date")
+        if error:
+            self.add_error("revised_day", error)
+        cleaned["revised_date"] = revised
+        return cleaned
+
+    def progress(self) -> MilestoneProgress:
+        data = self.cleaned_data
+        return MilestoneProgress(
+            status=data["status"], percent_complete=data["percent_complete"], revised_date=data.get("revised_date"),
+            commentary=data.get("commentary", "").strip(),
+        )
+
+
+class DecisionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class SendBackForm(DecisionForm):
+    reason = forms.CharField(
+        max_length=2000, widget=forms.Textarea, label="Why are you returning it?",
+        help_text="The officer sees this reason.", error_messages={"required": "Enter a reason for returning the return."},
+    )
+
+
+class PeriodOpenForm(forms.Form):
+    deadline_day = forms.IntegerField(label="Day", error_messages={"required": "Enter the deadline's day."})
+    deadline_month = forms.IntegerField(label="Month", error_messages={"required": "Enter the deadline's month."})
+    deadline_year = forms.IntegerField(label="Year", error_messages={"required": "Enter the deadline's year."})
+    grace_days = forms.IntegerField(
+        min_value=0, max_value=60, initial=5, label="Grace days",
+        help_text="Days after the deadline before the period locks by itself.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        deadline, error = DateParts.compose(cleaned, "deadline", "The deadline")
+        if error:
+            self.add_error("deadline_day", error)
+        cleaned["deadline"] = deadline
+        return cleaned
+
+
+class PeriodReopenForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000, widget=forms.Textarea, label="Why are you reopening this period?",
+        error_messages={"required": "Enter a reason for reopening the period."},
+    )
+
+
+class ReturnUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Upload your completed CSV file", error_messages={"required": "Choose a CSV file to upload."},
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("The file must be smaller than 2 MB.")
+        return upload

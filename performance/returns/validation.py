@@ -1,0 +1,281 @@
+"""What a return's figures must be before they are saved or submitted: the figures an officer
+sends (``IndicatorFigures``, ``MilestoneProgress``), their errors, their data-quality flags,
+and the warnings (target, outlier against the approved history, breakdown totals) that an
+officer confirms with a comment."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+
+from performance.catalogue import rules
+from performance.catalogue.services import target_for
+from performance.models import (
+    BreakdownCategory,
+    DataQuality,
+    IndicatorReturn,
+    MilestoneReturn,
+    ReportingPeriod,
+    WorkflowState,
+)
+
+MAX_COMMENTARY = 5000  # characters of a return's commentary
+
+
+@dataclass(frozen=True)
+class IndicatorFigures:
+    """What an officer enters for an indicator: a value, or numerator and denominator, the
+    commentary, and values per breakdown category (by category id)."""
+
+    value: Decimal | None = None
+    numerator: Decimal | None = None
+    denominator: Decimal | None = None
+    commentary: str = ""
+    breakdowns: dict[int, Decimal | None] = field(default_factory=dict)
+    # Data quality and survey fields (QUALITY_FIELDS) that were sent; those not sent keep their
+    # stored values (a new return starts final, with no interval or sample base).
+    quality: dict = field(default_factory=dict)
+
+
+QUALITY_FIELDS = ("quality", "source_released", "quality_note", "ci_lower", "ci_upper", "sample_base")
+QUALITY_DEFAULTS = {"quality": DataQuality.FINAL, "source_released": None, "quality_note": "", "ci_lower": None,
+                    "ci_upper": None, "sample_base": None}
+
+
+def quality_values(figures: IndicatorFigures, stored=None) -> dict:
+    """The data-quality and survey fields a save writes: what was sent, over what is stored."""
+    base = {name: getattr(stored, name) for name in QUALITY_FIELDS} if stored is not None else dict(QUALITY_DEFAULTS)
+    unknown = set(figures.quality) - set(QUALITY_FIELDS)
+    if unknown:
+        raise ValueError(f"not data-quality fields: {sorted(unknown)}")
+    return {**base, **{k: ("" if k == "quality_note" and v is None else v) for k, v in figures.quality.items()}}
+
+
+def indicator_value_from_rate(*, indicator, numerator: Decimal, denominator: Decimal) -> Decimal:
+    """The value of a rate or percentage: numerator / denominator × the unit's multiplier."""
+    value = Decimal(numerator) / Decimal(denominator) * indicator.multiplier
+    return value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def computed_value(indicator, figures: IndicatorFigures) -> Decimal | None:
+    if indicator.is_rate:
+        if figures.numerator is not None and figures.denominator:
+            return indicator_value_from_rate(indicator=indicator, numerator=figures.numerator, denominator=figures.denominator)
+        return None
+    return figures.value
+
+
+def check_draft_figures(indicator, figures: IndicatorFigures, stored=None) -> None:
+    """What even a draft must satisfy: what the database itself would refuse."""
+    if figures.denominator is not None and figures.denominator <= 0:
+        raise ValidationError({"denominator": "The denominator must be more than 0."})
+    if errors := quality_errors(indicator, quality_values(figures, stored)):
+        raise ValidationError(errors)
+
+
+def quality_errors(indicator, values: dict) -> dict[str, str]:
+    """The data-quality and survey fields: a known flag; a published interval whole and in
+    order; a sample base of at least one; intervals and bases only on survey estimates."""
+    errors: dict[str, str] = {}
+    if values["quality"] not in DataQuality.values:
+        errors["quality"] = "Choose final, provisional, estimated or revised."
+    if len(values["quality_note"] or "") > 500:
+        errors["quality_note"] = "The note on data quality is at most 500 characters."
+    lower, upper, base = values["ci_lower"], values["ci_upper"], values["sample_base"]
+    if not indicator.is_survey and (lower is not None or upper is not None or base is not None):
+        errors["ci_lower" if base is None else "sample_base"] = (
+            "Only survey estimates carry a published confidence interval or a sample base."
+        )
+    elif (lower is None) != (upper is None):
+        errors["ci_upper" if upper is None else "ci_lower"] = "Enter both limits of the published interval, or neither."
+    elif lower is not None and upper < lower:
+        errors["ci_upper"] = "The upper limit is below the lower limit."
+    if base is not None and base < 1:
+        errors["sample_base"] = "The sample base is the number of people who answered: at least 1."
+    return errors
+
+
+def figure_errors(indicator, figures: IndicatorFigures, stored=None) -> dict[str, str]:
+    """Type and range rules a submitted indicator return must meet, by field."""
+    quality = quality_values(figures, stored)
+    errors: dict[str, str] = quality_errors(indicator, quality)
+    if quality["quality"] != DataQuality.FINAL and not (quality["quality_note"] or "").strip() and "quality" not in errors:
+        errors["quality_note"] = (
+            f"Say what is {DataQuality(quality['quality']).label.lower()} about this figure, and when the final one is due."
+        )
+    value = computed_value(indicator, figures)
+    if value is not None and quality["ci_lower"] is not None and quality["ci_upper"] is not None and not errors and not (
+        quality["ci_lower"] <= value <= quality["ci_upper"]
+    ):
+        errors["ci_lower"] = "The published interval does not contain the estimate."
+    if indicator.is_rate:
+        if figures.numerator is None:
+            errors["numerator"] = f"Enter the {indicator.numerator_label.lower()}."
+        elif figures.numerator < 0:
+            errors["numerator"] = "The numerator cannot be negative."
+        if figures.denominator is None:
+            errors["denominator"] = f"Enter the {indicator.denominator_label.lower()}."
+        elif figures.denominator <= 0:
+            errors["denominator"] = "The denominator must be more than 0."
+        if (
+            "numerator" not in errors and "denominator" not in errors
+            and indicator.unit == indicator.Unit.PERCENTAGE and figures.numerator > figures.denominator
+        ):
+            errors["numerator"] = "For a percentage the numerator cannot be more than the denominator."
+    elif value is None:
+        errors["value"] = "Enter a value."
+    field_name = "numerator" if indicator.is_rate else "value"
+    if value is not None and not errors:
+        if indicator.min_value is not None and value < indicator.min_value:
+            errors[field_name] = f"The value must be at least {rules.number_words(indicator.min_value)}."
+        elif indicator.max_value is not None and value > indicator.max_value:
+            errors[field_name] = f"The value must be at most {rules.number_words(indicator.max_value)}."
+        elif indicator.unit == indicator.Unit.PERCENTAGE and not (0 <= value <= 100):
+            errors[field_name] = "A percentage is between 0 and 100."
+        elif indicator.unit == indicator.Unit.COUNT and value < 0:
+            errors[field_name] = "A count cannot be negative."
+    for category_id, part in figures.breakdowns.items():
+        if part is not None and part < 0 and indicator.unit == indicator.Unit.COUNT:
+            errors[f"breakdown_{category_id}"] = "A count cannot be negative."
+    return errors
+
+
+HISTORY_VALUES = 8  # earlier approved values an outlier is judged against
+HISTORY_PERIODS = 16  # ... found among at most this many earlier periods of the same kind (4 years of quarters)
+
+
+def history_periods(period):
+    """The ids of the earlier periods of the same kind that a value's history is drawn from:
+    the latest ``HISTORY_PERIODS`` (so that looking back costs the same however long the
+    history kept)."""
+    return (
+        ReportingPeriod.objects.filter(kind=period.kind, start__lt=period.start)
+        .order_by("-start").values("pk")[:HISTORY_PERIODS]
+    )
+
+
+def value_history(indicator, locality, period, limit: int = HISTORY_VALUES) -> list[Decimal]:
+    """The area's approved values of earlier periods of the same kind, oldest first: at most
+    ``limit``, from the last ``HISTORY_PERIODS`` such periods."""
+    values = list(
+        IndicatorReturn.objects.filter(
+            indicator=indicator, locality=locality, breakdown__isnull=True, state=WorkflowState.APPROVED,
+            period__in=history_periods(period), value__isnull=False,
+        ).order_by("-period__start").values_list("value", flat=True)[:limit]
+    )
+    return values[::-1]
+
+
+@dataclass
+class FigureAssessment:
+    errors: dict[str, str]
+    warnings: list[str]
+    status: str
+    commentary_required: bool
+
+
+def assess_figures(indicator, locality, period, figures: IndicatorFigures) -> FigureAssessment:
+    """Everything the form shows about the figures: errors, warnings the officer may confirm,
+    status against target, and whether a commentary is required."""
+    errors = figure_errors(indicator, figures)
+    value = computed_value(indicator, figures)
+    warnings: list[str] = []
+    if not errors:
+        unit = "%" if indicator.unit == indicator.Unit.PERCENTAGE else ""
+        if warning := rules.outlier_warning(value, value_history(indicator, locality, period), unit_label=unit):
+            warnings.append(warning)
+        if indicator.aggregation == indicator.Aggregation.SUM and figures.breakdowns:
+            categories = BreakdownCategory.objects.filter(pk__in=figures.breakdowns).select_related("dimension")
+            by_dimension: dict[str, dict[str, Decimal | None]] = {}
+            for category in categories:
+                by_dimension.setdefault(category.dimension.name, {})[category.label] = figures.breakdowns[category.pk]
+            for dimension, parts in sorted(by_dimension.items()):
+                if warning := rules.breakdown_warning(value, parts, dimension):
+                    warnings.append(warning)
+    target = target_for(indicator, locality, period)
+    status = rules.rag_status(
+        value=value, target=target.target if target else None,
+        tolerance_percent=target.tolerance_percent if target else None, polarity=indicator.polarity,
+    )
+    return FigureAssessment(
+        errors=errors, warnings=warnings, status=status,
+        commentary_required=status in (rules.AMBER, rules.RED) or bool(warnings),
+    )
+
+
+def return_values(indicator, figures: IndicatorFigures, stored=None) -> dict:
+    return {
+        "value": computed_value(indicator, figures),
+        "numerator": figures.numerator if indicator.is_rate else None,
+        "denominator": figures.denominator if indicator.is_rate else None,
+        "commentary": figures.commentary,
+        **quality_values(figures, stored),
+    }
+
+
+def creation_changes(values: dict) -> dict:
+    """The audit changes of a new return: every field given a value other than its default."""
+    return {k: (None, v) for k, v in values.items() if v not in (None, "") and v != QUALITY_DEFAULTS.get(k)}
+
+
+# --- Milestone returns -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MilestoneProgress:
+    status: str
+    percent_complete: int
+    revised_date: date | None = None
+    commentary: str = ""
+
+
+def milestone_errors(progress: MilestoneProgress, milestone) -> dict[str, str]:
+    errors = {}
+    if not 0 <= progress.percent_complete <= 100:
+        errors["percent_complete"] = "Percent complete is between 0 and 100."
+    elif progress.status == MilestoneReturn.Status.COMPLETE and progress.percent_complete != 100:
+        errors["percent_complete"] = "A complete milestone is 100% complete."
+    elif progress.status == MilestoneReturn.Status.NOT_STARTED and progress.percent_complete > 0:
+        errors["percent_complete"] = "A milestone that has not started is 0% complete."
+    if progress.status in (MilestoneReturn.Status.AT_RISK, MilestoneReturn.Status.OFF_TRACK) and not progress.commentary.strip():
+        errors["commentary"] = "Add a commentary: say why the milestone is at risk or off track and what is being done."
+    if progress.revised_date and progress.revised_date < milestone.due_date and progress.status != MilestoneReturn.Status.COMPLETE:
+        errors["revised_date"] = "A revised date is later than the due date; leave it empty if the date has not changed."
+    return errors
+
+
+@transaction.atomic
+
+
+# --- What submissions are judged against, for many returns at once -------------------------------
+
+def approved_history(period: ReportingPeriod, slots: set[tuple[int, int]]) -> dict[tuple[int, int], list[Decimal]]:
+    """For each (indicator id, area id) slot, its approved values of earlier periods of the same
+    kind as ``period``, oldest first: what ``value_history`` gives for one slot, for
+    all of them in one query. The query names the slots' indicators, areas and the
+    ``HISTORY_PERIODS`` periods it draws from, so that it reads the unique (indicator,
+    area, period) index, not whole periods."""
+    period_ids = [row["pk"] for row in history_periods(period)]
+    if not period_ids or not slots:
+        return {}
+    latest = (
+        IndicatorReturn.objects.filter(
+            indicator_id__in=sorted({i for i, _ in slots}), locality_id__in=sorted({loc for _, loc in slots}),
+            period_id__in=period_ids, breakdown__isnull=True, state=WorkflowState.APPROVED, value__isnull=False,
+        )
+        .annotate(n=Window(RowNumber(), partition_by=[F("indicator_id"), F("locality_id")],
+                           order_by=F("period__start").desc()))
+        .filter(n__lte=HISTORY_VALUES)
+        .order_by("indicator_id", "locality_id", "-n")
+        .values_list("indicator_id", "locality_id", "value")
+    )
+    history: dict[tuple[int, int], list[Decimal]] = {}
+    for indicator_id, locality_id, value in latest:
+        key = (indicator_id, locality_id)
+        if key in slots:
+            history.setdefault(key, []).append(value)
+    return history

@@ -1,0 +1,468 @@
+"""Pages of the returns workflow. Each view says who may use it; each parses the request, calls a
+service or selector, and renders. No rule lives here."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kentforum.forms import error_list
+from kentforum.middleware import BUSY_RETRY_AFTER, database_busy_code, database_busy_message
+from kentforum.roles import Role, require_role, user_organisation
+from performance.catalogue import rules, services
+from performance.catalogue import selectors as catalogue_selectors
+from performance.models import (
+    BreakdownCategory,
+    IndicatorAssignment,
+    IndicatorReturn,
+    Milestone,
+    MilestoneReturn,
+    ReportingPeriod,
+    ReturnImport,
+    WorkflowState,
+)
+from performance.returns import access, exports, imports, selectors, validation, workflow
+from performance.returns.forms import (
+    DecisionForm,
+    IndicatorReturnForm,
+    MilestoneReturnForm,
+    PeriodOpenForm,
+    PeriodReopenForm,
+    ReturnUploadForm,
+    SendBackForm,
+)
+
+
+def _apply_service_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+# --- My returns ------------------------------------------------------------------------------
+
+@require_role(Role.OFFICER)
+def my_returns(request):
+    """Who may see it: officers; each sees their own organisation's returns only."""
+    return render(request, "performance/my_returns.html", {"periods": selectors.my_returns(request.user)})
+
+
+# --- Indicator returns -----------------------------------------------------------------------
+
+def access_indicator_slot(user, period_id: int, code: str, gss_code: str):
+    """The assignment, period and total return (or None) behind a return page: 404 if there is
+    no such return to make, 403 if the user may not see it."""
+    period = get_object_or_404(ReportingPeriod, pk=period_id)
+    assignment = get_object_or_404(
+        IndicatorAssignment.objects.select_related("indicator", "locality", "organisation"),
+        indicator__code=code, locality__gss_code=gss_code,
+    )
+    ret = (
+        IndicatorReturn.objects.select_related("indicator", "locality", "period", "organisation", "submitted_by", "decided_by")
+        .filter(indicator=assignment.indicator, locality=assignment.locality, period=period, breakdown__isnull=True).first()
+    )
+    probe = ret or IndicatorReturn(organisation=assignment.organisation)
+    if not access.can_view_return(user, probe):
+        raise PermissionDenied("You may only see your own organisation's returns.")
+    return assignment, period, ret
+
+
+def _indicator_context(request, assignment, period, ret, form, *, conflict=None, assessment=None):
+    indicator = assignment.indicator
+    target = services.target_for(indicator, assignment.locality, period)
+    can_edit = (
+        access.can_enter(request.user, assignment.organisation)
+        and period.status == ReportingPeriod.Status.OPEN
+        and (ret is None or ret.state in (WorkflowState.DRAFT, WorkflowState.RETURNED))
+    )
+    breakdowns = []
+    if ret is not None:
+        breakdowns = list(
+            IndicatorReturn.objects.filter(
+                indicator=indicator, locality=assignment.locality, period=period, breakdown__isnull=False
+            ).select_related("breakdown__dimension")
+        )
+    return {
+        "assignment": assignment, "indicator": indicator, "period": period, "ret": ret, "form": form,
+        "errors": error_list(form) if form is not None else [], "target": target,
+        "history": selectors.previous_values(indicator, assignment.locality, period),
+        "events": _history(request, ret), "can_edit": can_edit,
+        "can_decide": access.can_approve(request.user) and ret is not None and ret.state == WorkflowState.SUBMITTED
+        and period.status == ReportingPeriod.Status.OPEN,
+        "can_reopen": access.can_manage_periods(request.user) and ret is not None and ret.state == WorkflowState.APPROVED
+        and period.status == ReportingPeriod.Status.OPEN,
+        "send_back_form": SendBackForm(initial={"version": ret.version}) if ret else None,
+        "conflict": conflict, "assessment": assessment, "breakdowns": breakdowns,
+        "status_label": rules.STATUS_LABELS.get(assessment.status) if assessment else None,
+    }
+
+
+def _categories(indicator):
+    return list(BreakdownCategory.objects.filter(dimension__indicators=indicator).select_related("dimension").order_by("dimension__name", "order"))
+
+
+def _initial_from(ret, categories):
+    if ret is None:
+        return {}
+    parts = {
+        r.breakdown_id: r.value
+        for r in IndicatorReturn.objects.filter(
+            indicator_id=ret.indicator_id, locality_id=ret.locality_id, period_id=ret.period_id, breakdown__isnull=False
+        )
+    }
+    released = ret.source_released
+    initial = {
+        "value": ret.value, "numerator": ret.numerator, "denominator": ret.denominator, "commentary": ret.commentary,
+        "version": ret.version, "quality": ret.quality, "quality_note": ret.quality_note,
+        "released_day": released.day if released else None, "released_month": released.month if released else None,
+        "released_year": released.year if released else None,
+        "ci_lower": ret.ci_lower, "ci_upper": ret.ci_upper, "sample_base": ret.sample_base,
+    }
+    initial.update({f"breakdown_{c.pk}": parts.get(c.pk) for c in categories})
+    return initial
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def indicator_return(request, period_id: int, code: str, gss_code: str):
+    """Who may see it: the officers of the organisation that makes the return (to enter it),
+    approvers and the Forum team (to read and decide). Anyone else: 403."""
+    assignment, period, ret = access_indicator_slot(request.user, period_id, code, gss_code)
+    categories = _categories(assignment.indicator)
+    if request.method == "GET":
+        form = IndicatorReturnForm(indicator=assignment.indicator, categories=categories, initial=_initial_from(ret, categories))
+        return render(request, "performance/indicator_return.html", _indicator_context(request, assignment, period, ret, form))
+
+    if not access.can_enter(request.user, assignment.organisation):
+        raise PermissionDenied("Only an officer of the organisation that makes this return may change it.")
+    form = IndicatorReturnForm(request.POST, indicator=assignment.indicator, categories=categories)
+    action = request.POST.get("action", "save")
+    if not form.is_valid():
+        return render(request, "performance/indicator_return.html", _indicator_context(request, assignment, period, ret, form), status=400)
+    figures = form.figures()
+    try:
+        saved = workflow.indicator_return_save(
+            indicator=assignment.indicator, locality=assignment.locality, period=period,
+            organisation=assignment.organisation, figures=figures, expected_version=form.cleaned_data.get("version"),
+            user=request.user,
+        )
+        if action == "submit":
+            try:
+                workflow.indicator_return_submit(
+                    ret=saved, expected_version=saved.version, user=request.user,
+                    confirm_warnings=form.cleaned_data.get("confirm_warnings", False),
+                )
+            except ValidationError as error:
+                # The figures are kept as a draft; the officer sees what stops submission.
+                form = IndicatorReturnForm(request.POST.copy(), indicator=assignment.indicator, categories=categories)
+                form.data["version"] = str(saved.version)
+                form.is_valid()
+                _apply_service_errors(form, error)
+                assessment = validation.assess_figures(assignment.indicator, assignment.locality, period, figures)
+                context = _indicator_context(request, assignment, period, saved, form, assessment=assessment)
+                context["saved_as_draft"] = True
+                return render(request, "performance/indicator_return.html", context, status=400)
+            messages.success(request, f"{assignment.indicator.name} for {assignment.locality.name} submitted for approval.")
+            return redirect("performance:my-returns")
+    except workflow.StaleReturnError as conflict:
+        context = _indicator_context(request, assignment, period, conflict.current, form, conflict=conflict.current)
+        context["conflict_rows"] = _conflict_rows(assignment.indicator, conflict.current, figures, categories)
+        return render(request, "performance/indicator_return.html", context, status=409)
+    except ValidationError as error:
+        _apply_service_errors(form, error)
+        return render(request, "performance/indicator_return.html", _indicator_context(request, assignment, period, ret, form), status=400)
+    except DatabaseError as error:
+        if (code := database_busy_code(error)) is None:
+            raise
+        # Another save held these rows past the lock timeout: nothing was saved, and the
+        # officer's figures stay in the form to send again.
+        form.add_error(None, f"{database_busy_message(code)} Your figures are still in the form.")
+        response = render(request, "performance/indicator_return.html",
+                          _indicator_context(request, assignment, period, ret, form), status=503)
+        response["Retry-After"] = str(BUSY_RETRY_AFTER[code])
+        return response
+    messages.success(request, "Draft saved.")
+    return redirect(request.path)
+
+
+def _conflict_rows(indicator, current, figures, categories):
+    stored = _initial_from(current, categories)
+    labels = [("value", "Value")] if not indicator.is_rate else [("numerator", "Numerator"), ("denominator", "Denominator")]
+    labels += [(f"breakdown_{c.pk}", c.label) for c in categories] + [("commentary", "Commentary")]
+    yours = {"value": figures.value, "numerator": figures.numerator, "denominator": figures.denominator,
+             "commentary": figures.commentary, **{f"breakdown_{k}": v for k, v in figures.breakdowns.items()}}
+    return [
+        {"label": label, "theirs": stored.get(key), "yours": yours.get(key), "differs": stored.get(key) != yours.get(key)}
+        for key, label in labels
+    ]
+
+
+# --- Milestone returns -----------------------------------------------------------------------
+
+def access_milestone_slot(user, period_id: int, milestone_id: int):
+    period = get_object_or_404(ReportingPeriod, pk=period_id)
+    milestone = get_object_or_404(Milestone.objects.select_related("owner", "delivery_plan", "priority_area"), pk=milestone_id)
+    ret = MilestoneReturn.objects.select_related("organisation", "period").filter(milestone=milestone, period=period).first()
+    probe = ret or MilestoneReturn(organisation=milestone.owner)
+    if not access.can_view_return(user, probe):
+        raise PermissionDenied("You may only see your own organisation's returns.")
+    return milestone, period, ret
+
+
+def _history(request, ret):
+    """The return's audit trail for its page: the latest changes, or all with ``?history=all``."""
+    return selectors.return_history(ret, show_all=request.GET.get("history") == "all") if ret else []
+
+
+def _milestone_context(request, milestone, period, ret, form, *, conflict=None):
+    can_edit = (
+        access.can_enter(request.user, milestone.owner) and period.status == ReportingPeriod.Status.OPEN
+        and (ret is None or ret.state in (WorkflowState.DRAFT, WorkflowState.RETURNED))
+    )
+    return {
+        "milestone": milestone, "period": period, "ret": ret, "form": form, "errors": error_list(form),
+        "events": _history(request, ret), "can_edit": can_edit, "conflict": conflict,
+        "can_decide": access.can_approve(request.user) and ret is not None and ret.state == WorkflowState.SUBMITTED
+        and period.status == ReportingPeriod.Status.OPEN,
+        "send_back_form": SendBackForm(initial={"version": ret.version}) if ret else None,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestone_return(request, period_id: int, milestone_id: int):
+    """Who may see it: officers of the milestone's owner (to enter), approvers and the Forum team."""
+    milestone, period, ret = access_milestone_slot(request.user, period_id, milestone_id)
+    if request.method == "GET":
+        initial = {}
+        if ret:
+            initial = {
+                "status": ret.status, "percent_complete": ret.percent_complete, "commentary": ret.commentary,
+                "version": ret.version,
+                **({"revised_day": ret.revised_date.day, "revised_month": ret.revised_date.month,
+                    "revised_year": ret.revised_date.year} if ret.revised_date else {}),
+            }
+        form = MilestoneReturnForm(initial=initial)
+        return render(request, "performance/milestone_return.html", _milestone_context(request, milestone, period, ret, form))
+    if not access.can_enter(request.user, milestone.owner):
+        raise PermissionDenied("Only an officer of the milestone's owner may change its return.")
+    form = MilestoneReturnForm(request.POST)
+    if not form.is_valid():
+        return render(request, "performance/milestone_return.html", _milestone_context(request, milestone, period, ret, form), status=400)
+    try:
+        saved = workflow.milestone_return_save(
+            milestone=milestone, period=period, organisation=milestone.owner, progress=form.progress(),
+            expected_version=form.cleaned_data.get("version"), user=request.user,
+        )
+        if request.POST.get("action") == "submit":
+            try:
+                workflow.milestone_return_submit(ret=saved, expected_version=saved.version, user=request.user)
+            except ValidationError as error:
+                form = MilestoneReturnForm(request.POST.copy())
+                form.data["version"] = str(saved.version)
+                form.is_valid()
+                _apply_service_errors(form, error)
+                context = _milestone_context(request, milestone, period, saved, form)
+                context["saved_as_draft"] = True
+                return render(request, "performance/milestone_return.html", context, status=400)
+            messages.success(request, f"Progress on '{milestone.title}' submitted for approval.")
+            return redirect("performance:my-returns")
+    except workflow.StaleReturnError as conflict:
+        return render(
+            request, "performance/milestone_return.html",
+            _milestone_context(request, milestone, period, conflict.current, form, conflict=conflict.current), status=409,
+        )
+    except ValidationError as error:
+        _apply_service_errors(form, error)
+        return render(request, "performance/milestone_return.html", _milestone_context(request, milestone, period, ret, form), status=400)
+    messages.success(request, "Draft saved.")
+    return redirect(request.path)
+
+
+# --- Approval --------------------------------------------------------------------------------
+
+@require_role(Role.APPROVER)
+def approvals(request):
+    """Who may see it: approvers. Submitted returns grouped by organisation."""
+    return render(request, "performance/approvals.html", {"groups": selectors.approval_queue(request.user)})
+
+
+def _return_page(ret) -> str:
+    if isinstance(ret, IndicatorReturn):
+        return reverse("performance:indicator-return", args=[ret.period_id, ret.indicator.code, ret.locality.gss_code])
+    return reverse("performance:milestone-return", args=[ret.period_id, ret.milestone_id])
+
+
+def _decide(request, ret, decision: str):
+    form = (SendBackForm if decision == "send-back" else DecisionForm)(request.POST)
+    if not form.is_valid():
+        if decision == "send-back":
+            messages.error(request, "Enter a reason for returning the return.")
+        return redirect(_return_page(ret) + ("#send-back" if decision == "send-back" else ""))
+    try:
+        if decision == "approve":
+            workflow.return_approve(ret=ret, expected_version=form.cleaned_data["version"], user=request.user)
+            messages.success(request, f"Approved: {ret}.")
+        elif decision == "send-back":
+            workflow.return_send_back(
+                ret=ret, reason=form.cleaned_data["reason"], expected_version=form.cleaned_data["version"], user=request.user
+            )
+            messages.success(request, f"Returned to the officer: {ret}.")
+        else:
+            workflow.return_reopen(
+                ret=ret, reason=request.POST.get("reason", ""), expected_version=form.cleaned_data["version"], user=request.user
+            )
+            messages.success(request, f"Reopened: {ret}.")
+    except workflow.StaleReturnError:
+        messages.error(request, "The return changed while you were looking at it. Check it again before deciding.")
+        return redirect(_return_page(ret))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(_return_page(ret))
+    return redirect("performance:approvals" if decision != "reopen" else _return_page(ret))
+
+
+@login_required
+@require_POST
+def indicator_decision(request, pk: int, decision: str):
+    """Who may use it: approvers (approve, send back) and the Forum team (reopen)."""
+    ret = get_object_or_404(IndicatorReturn.objects.select_related("period", "indicator", "locality", "organisation"), pk=pk, breakdown__isnull=True)
+    if not access.can_view_return(request.user, ret):
+        raise PermissionDenied
+    if decision == "reopen":
+        if not access.can_manage_periods(request.user):
+            raise PermissionDenied("Only the Forum team may reopen an approved return.")
+    elif not access.can_approve(request.user):
+        raise PermissionDenied("Only an approver may decide on returns.")
+    return _decide(request, ret, decision)
+
+
+@login_required
+@require_POST
+def milestone_decision(request, pk: int, decision: str):
+    """Who may use it: approvers."""
+    ret = get_object_or_404(MilestoneReturn.objects.select_related("period", "milestone", "organisation"), pk=pk)
+    if not access.can_view_return(request.user, ret):
+        raise PermissionDenied
+    if not access.can_approve(request.user) or decision == "reopen":
+        raise PermissionDenied("Only an approver may decide on returns.")
+    return _decide(request, ret, decision)
+
+
+# --- Periods ---------------------------------------------------------------------------------
+
+@require_role(Role.FORUM_ADMIN)
+@require_http_methods(["GET", "POST"])
+def periods(request):
+    """Who may see it: the Forum team. Open a period with its deadline, lock it, reopen it with a
+    reason; see which organisations with returns outstanding the reminder e-mails cannot reach."""
+    open_form = reopen_form = None
+    target = None
+    if request.method == "POST":
+        target = get_object_or_404(ReportingPeriod, pk=request.POST.get("period"))
+        action = request.POST.get("action")
+        try:
+            if action == "open":
+                open_form = PeriodOpenForm(request.POST)
+                if open_form.is_valid() and open_form.cleaned_data["deadline"]:
+                    services.period_open(
+                        period=target, deadline=open_form.cleaned_data["deadline"],
+                        grace_days=open_form.cleaned_data["grace_days"], user=request.user,
+                    )
+                    messages.success(request, f"{target.label} is open for returns.")
+                    return redirect("performance:periods")
+            elif action == "lock":
+                services.period_lock(period=target, user=request.user)
+                messages.success(request, f"{target.label} is locked.")
+                return redirect("performance:periods")
+            elif action == "reopen":
+                reopen_form = PeriodReopenForm(request.POST)
+                if reopen_form.is_valid():
+                    services.period_reopen(period=target, reason=reopen_form.cleaned_data["reason"], user=request.user)
+                    messages.success(request, f"{target.label} is open again.")
+                    return redirect("performance:periods")
+            else:
+                raise Http404
+        except ValidationError as error:
+            form = open_form or reopen_form
+            if form is not None:
+                _apply_service_errors(form, error)
+            else:
+                messages.error(request, " ".join(error.messages))
+    context = {
+        "periods": catalogue_selectors.periods_for_admin(), "target": target, "open_form": open_form or PeriodOpenForm(),
+        "reopen_form": reopen_form or PeriodReopenForm(), "errors": error_list(open_form, reopen_form),
+        "unreachable": selectors.reminders_unreachable(),
+    }
+    return render(request, "performance/periods.html", context, status=400 if target else 200)
+
+
+# --- CSV bulk entry --------------------------------------------------------------------------
+
+def _officer_period(request, period_id):
+    organisation = user_organisation(request.user)
+    if organisation is None:
+        raise PermissionDenied("Your account is not linked to an organisation.")
+    return organisation, get_object_or_404(ReportingPeriod, pk=period_id)
+
+
+@require_role(Role.OFFICER)
+def return_template(request, period_id: int):
+    """Who may use it: officers; the template holds their own organisation's returns only."""
+    organisation, period = _officer_period(request, period_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="returns-{organisation.slug}-{period.label.replace("/", "-").replace(" ", "-")}.csv"'
+    response.write("\ufeff")  # so that Excel opens it as UTF-8
+    exports.write_template(response, organisation, period)
+    return response
+
+
+@require_role(Role.OFFICER)
+@require_http_methods(["GET", "POST"])
+def return_upload(request, period_id: int):
+    """Who may use it: officers, for their own organisation's returns."""
+    organisation, period = _officer_period(request, period_id)
+    form = ReturnUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = imports.import_preview(
+                user=request.user, organisation=organisation, period=period, filename=upload.name, raw=upload.read()
+            )
+            return redirect("performance:import", pk=job.pk)
+        except ValidationError as error:
+            form.add_error("file", error.messages)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "performance/upload.html", {"form": form, "period": period, "errors": error_list(form)}, status=status)
+
+
+@require_role(Role.OFFICER)
+@require_http_methods(["GET", "POST"])
+def return_import(request, pk: int):
+    """Who may see it: the officer who uploaded the file."""
+    job = get_object_or_404(ReturnImport.objects.select_related("period", "organisation"), pk=pk)
+    if job.uploaded_by_id != request.user.pk:
+        raise PermissionDenied("This upload is someone else's.")
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "confirm":
+                job = imports.import_apply(user=request.user, job=job)
+                if job.state == ReturnImport.State.APPLIED:
+                    messages.success(request, f"{job.applied_count} returns saved as drafts from {job.filename}. Check and submit them.")
+                    return redirect("performance:my-returns")
+            else:
+                imports.import_cancel(user=request.user, job=job)
+                messages.success(request, "Upload cancelled; nothing was saved.")
+                return redirect("performance:my-returns")
+        except (ValidationError, workflow.StaleReturnError) as error:
+            messages.error(request, f"Nothing was saved: {getattr(error, 'messages', [str(error)])[0]}")
+            job.refresh_from_db()
+    return render(request, "performance/import.html", {"job": job})
