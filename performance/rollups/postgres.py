@@ -3,11 +3,11 @@
 Given a set of slices (indicator × period), a few statements (each writing a temporary table
 the next one reads, analysed so the planner knows its size) read their approved returns (and
 those of the previous period and the same period a year before) and compute every summary row
-exactly as ``rollups.compute_slice`` does in Python — the districts' own figures, the KCC area
+exactly as ``reference.compute_slice`` does in Python — the districts' own figures, the KCC area
 aggregated by the indicator's method, coverage, confidence limits, target and status, direction
 of travel — upserts the rows that changed and deletes the rows that no longer have a source.
-The rules are the SQL functions of migration 0004 (twins of performance/rules.py, checked
-against them by tests/performance/test_rollup_sql.py).
+The rules are the SQL functions of performance/rollups/sql/rules.sql (twins of
+performance/catalogue/rules.py, checked against them by tests/performance/test_rollup_sql.py).
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""The set-based rollup on PostgreSQL (performance/rollups_pg.py and the SQL functions of
-migrations 0004 and 0005) against the Python reference (rules.py, reference.compute_slice): the same rules
-on a grid of inputs, and the same summary rows for every slice of a generated data set."""
+"""The set-based rollup on PostgreSQL (performance/rollups/postgres.py and the SQL functions of
+performance/rollups/sql/rules.sql) against the Python reference (rules.py, reference.compute_slice):
+the same rules on a grid of inputs, and the same summary rows for every slice of a generated data
+set, quarterly and annual (financial and calendar years, whose year ago is the year before)."""
 import datetime
 import random
 from decimal import Decimal
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from localities.models import Locality
 from partnerships.models import Organisation
-from performance.catalogue import rules
+from performance.catalogue import periods, rules, services
 from performance.models import (
     BreakdownCategory,
     BreakdownDimension,
@@ -120,11 +121,22 @@ def snapshot(indicator_ids) -> dict:
     }
 
 
-def generated_data(seed: int):
-    """Indicators of every unit, aggregation and level, five quarters, a breakdown, targets,
-    and approved, submitted and missing returns at random."""
+def periods_of(kind: str) -> list:
+    """Six periods of a kind: quarters 2013/14 Q1 to 2014/15 Q2; or financial or calendar years
+    2009 to 2015 but 2012, so the year after the gap has neither a previous year nor a year ago."""
+    if kind == "quarter":
+        return [open_quarter(2013 + (n // 4), n % 4 + 1) for n in range(6)]
+    span = {"financial_year": periods.financial_year, "calendar_year": periods.calendar_year}[kind]
+    return [services.period_open(period=services.period_ensure(span=span(year))[0])
+            for year in (2009, 2010, 2011, 2013, 2014, 2015)]
+
+
+def generated_data(seed: int, kind: str = "quarter"):
+    """Indicators of every unit, aggregation and level, six periods (quarters, or financial or
+    calendar years for annual indicators), a breakdown, targets, and approved, submitted and
+    missing returns at random."""
     rng = random.Random(seed)
-    quarters = [open_quarter(2013 + (n // 4), n % 4 + 1) for n in range(6)]
+    quarters = periods_of(kind)
     dimension = BreakdownDimension.objects.create(code=f"age-{seed}", name="Age")
     categories = [BreakdownCategory.objects.create(dimension=dimension, code=c, label=c, order=n)
                   for n, c in enumerate(["0-17", "18-64", "65+"])]
@@ -145,6 +157,8 @@ def generated_data(seed: int):
             unit=unit, aggregation=aggregation, reporting_level=level, polarity=rng.choice(POLARITIES),
             numerator_label="n" if aggregation == "ratio" else "", denominator_label="d" if aggregation == "ratio" else "",
             min_coverage=min_coverage, is_survey=survey,
+            frequency="quarterly" if kind == "quarter" else "annual",
+            year_basis="calendar" if kind == "calendar_year" else "financial",
         ))
     returns = []
     for indicator in indicators:
@@ -192,9 +206,11 @@ def generated_data(seed: int):
     return indicators, quarters
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_every_slice_is_the_same_rows_as_the_python_reference(seed):
-    indicators, quarters = generated_data(seed)
+@pytest.mark.parametrize(("seed", "kind"), [(1, "quarter"), (2, "quarter"), (5, "financial_year"), (6, "calendar_year")])
+def test_every_slice_is_the_same_rows_as_the_python_reference(seed, kind):
+    """Quarterly indicators compare with the same quarter a year before; annual ones (the annual
+    branch of kf_sp in postgres.py and of reference.year_ago_period) with the year before."""
+    indicators, quarters = generated_data(seed, kind)
     slices = [[i.pk, p.pk] for i in indicators for p in quarters]
     engine.rollup_slices(slices)
     from_sql = snapshot([i.pk for i in indicators])
@@ -208,6 +224,14 @@ def test_every_slice_is_the_same_rows_as_the_python_reference(seed):
     assert True in complete and False in complete, "the data have county figures that may and may not be judged"
     flags = {tuple(row[COLUMNS.index("flags")]) for row in from_sql.values()}
     assert ("provisional",) in flags and any(len(f) > 1 for f in flags), "flags travel, alone and together"
+    year_ago = [row for row in from_sql.values() if row[COLUMNS.index("year_ago_value")] is not None]
+    assert any(row[COLUMNS.index("direction_year")] != "not_comparable" for row in year_ago), "figures have a year ago"
+    if kind != "quarter":
+        assert all(row[COLUMNS.index("year_ago_value")] == row[COLUMNS.index("previous_value")]
+                   and row[COLUMNS.index("direction_year")] == row[COLUMNS.index("direction_previous")]
+                   for row in from_sql.values()), "a year's year ago is the year before"
+        gap = [key for key, row in from_sql.items() if key[2] == quarters[3].pk]
+        assert gap and all(from_sql[key][COLUMNS.index("year_ago_value")] is None for key in gap), "no year before a gap"
     assert from_sql.keys() == from_python.keys()
     differing = {key: (from_sql[key], from_python[key]) for key in from_sql if from_sql[key] != from_python[key]}
     assert not differing, list(differing.items())[:3]
