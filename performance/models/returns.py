@@ -1,24 +1,21 @@
 """What is returned: indicator and milestone returns with their workflow and data-quality
-flags, the audit trail of every step, and CSV import jobs."""
+flags, the audit trail of every step, and CSV import jobs. The workflow's states, their groups
+and who may see which returns are in ``scope.py`` (the returns' manager, ``restrict``)."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from kentforum.models import TimeStampedModel
 
 from .catalogue import BreakdownCategory, Indicator, Milestone, ReportingPeriod
+from .scope import DECIDABLE_STATES, DONE_STATES, EDITABLE_STATES, ReturnQuerySet, WorkflowState
 
-
-class WorkflowState(models.TextChoices):
-    """Where a return is in its journey from officer to approver."""
-
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
-    APPROVED = "approved", "Approved"
-    RETURNED = "returned", "Returned"
+__all__ = [
+    "DECIDABLE_STATES", "DONE_STATES", "EDITABLE_STATES", "DataQuality", "IndicatorReturn", "MilestoneReturn",
+    "ReturnBase", "ReturnEvent", "ReturnImport", "WorkflowState",
+]
 
 
 class ReturnBase(TimeStampedModel):
@@ -92,6 +89,8 @@ class IndicatorReturn(ReturnBase):
         help_text="Survey estimates without a published interval: the number of people who answered.",
     )
 
+    objects = ReturnQuerySet.as_manager()
+
     class Meta:
         ordering = ["period__start", "indicator__code", "locality__name"]
         constraints = [
@@ -144,6 +143,8 @@ class MilestoneReturn(ReturnBase):
     percent_complete = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
     revised_date = models.DateField(null=True, blank=True)
 
+    objects = ReturnQuerySet.as_manager()
+
     class Meta:
         ordering = ["period__start", "milestone__due_date"]
         constraints = [
@@ -158,10 +159,6 @@ class MilestoneReturn(ReturnBase):
 
     def __str__(self) -> str:
         return f"{self.milestone} {self.period}"
-
-    def clean(self) -> None:
-        if self.status == self.Status.COMPLETE and self.percent_complete != 100:
-            raise ValidationError({"percent_complete": "A complete milestone is 100% complete."})
 
 
 class ReturnEvent(models.Model):

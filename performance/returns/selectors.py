@@ -1,7 +1,9 @@
-"""Reads of the returns: an officer's returns, the approval queue, a return's history, the
-outstanding and overdue returns. The lists of returns start from the user's scope
-(``IndicatorReturn.objects.restrict``) and fetch related rows in bulk, so a page costs a
-fixed number of queries."""
+"""Reads of the returns: an officer's returns, the approval queue, a return page's earlier
+values and audit trail, the outstanding and overdue returns. What a user reads starts from their
+scope (``IndicatorReturn.objects.restrict``: "enter" for My returns, "decide" for the approval
+queue, "view" for earlier values); the outstanding and overdue lists are of every organisation
+(they count returns; the dashboards and reminders show no figures from them). Related rows are
+fetched in bulk, so a page costs a fixed number of queries."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -10,10 +12,10 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import Q
 from django.utils import timezone
 
 from kentforum.roles import GROUP_NAMES, Role, user_organisation
+from performance.catalogue.periods import MILESTONE_PERIOD_KIND
 from performance.catalogue.selectors import open_periods, period_for_indicator
 from performance.catalogue.services import targets_for
 from performance.models import (
@@ -24,9 +26,7 @@ from performance.models import (
     ReportingPeriod,
     WorkflowState,
 )
-from performance.returns import access
-
-DONE_STATES = (WorkflowState.SUBMITTED, WorkflowState.APPROVED)
+from performance.models.scope import DONE_STATES
 
 
 @dataclass
@@ -94,7 +94,8 @@ def milestones_due(organisation, period: ReportingPeriod):
 
 def my_returns(user) -> list[PeriodReturns]:
     """For each open period: the officer's organisation's indicator and milestone returns, with
-    their state ('not started' where none exists yet)."""
+    their state ('not started' where none exists yet). The returns read are those the user may
+    enter (``restrict(user, "enter")``)."""
     organisation = user_organisation(user)
     if organisation is None:
         return []
@@ -105,13 +106,11 @@ def my_returns(user) -> list[PeriodReturns]:
     )
     returns = {
         (r.indicator_id, r.locality_id, r.period_id): r
-        for r in IndicatorReturn.objects.filter(
-            organisation=organisation, period__in=periods_open, breakdown__isnull=True
-        )
+        for r in IndicatorReturn.objects.restrict(user, "enter").filter(period__in=periods_open, breakdown__isnull=True)
     }
     milestone_returns = {
         (r.milestone_id, r.period_id): r
-        for r in MilestoneReturn.objects.filter(organisation=organisation, period__in=periods_open)
+        for r in MilestoneReturn.objects.restrict(user, "enter").filter(period__in=periods_open)
     }
     result = []
     for period in periods_open:
@@ -124,7 +123,7 @@ def my_returns(user) -> list[PeriodReturns]:
             for a in assignments
             if period in period_for_indicator(a.indicator, periods_open)
         ]
-        if period.kind == ReportingPeriod.Kind.QUARTER:
+        if period.kind == MILESTONE_PERIOD_KIND:
             rows += [
                 ReturnRow(
                     kind="milestone", title=m.title, code="Milestone", area=str(m.delivery_plan or m.priority_area),
@@ -137,14 +136,18 @@ def my_returns(user) -> list[PeriodReturns]:
     return result
 
 
-def previous_values(indicator, locality, period, limit: int = 4) -> list[dict]:
-    """The area's last few values for the indicator with their state and the target then, newest first."""
-    owner = IndicatorAssignment.objects.filter(indicator=indicator, locality=locality).values("organisation_id")
+def previous_values(indicator, locality, period, viewer, *, sees_workings: bool = True, limit: int = 4) -> list[dict]:
+    """The area's last few values for the indicator before ``period``, with their state and the
+    target then, newest first: those ``viewer`` may see (``restrict(viewer, "view")``), and only
+    approved ones unless the viewer sees the workings of the return the page is about."""
+    returns = IndicatorReturn.objects.restrict(viewer, "view")
+    if not sees_workings:
+        returns = returns.filter(state=WorkflowState.APPROVED)
     rows = (
-        IndicatorReturn.objects.filter(
+        returns.filter(
             indicator=indicator, locality=locality, breakdown__isnull=True, period__kind=period.kind,
             period__start__lt=period.start,
-        ).filter(Q(state=WorkflowState.APPROVED) | Q(organisation_id__in=owner))
+        )
         .select_related("period").order_by("-period__start")[:limit]
     )
     targets = targets_for(indicator, locality, [r.period_id for r in rows])
@@ -202,13 +205,16 @@ def return_history(ret, *, show_all: bool = False) -> ReturnHistory:
 
 
 def approval_queue(user) -> list[tuple[object, list]]:
-    """Submitted returns, grouped by organisation (indicator returns first, then milestones)."""
-    indicator_returns = access.visible_returns(
-        user, IndicatorReturn.objects.filter(state=WorkflowState.SUBMITTED, breakdown__isnull=True)
-    ).select_related("organisation", "indicator", "locality", "period", "submitted_by")
-    milestone_returns = access.visible_returns(
-        user, MilestoneReturn.objects.filter(state=WorkflowState.SUBMITTED)
-    ).select_related("organisation", "milestone", "period", "submitted_by")
+    """The submitted returns ``user`` may decide (``restrict(user, "decide")``), grouped by
+    organisation (indicator returns first, then milestones)."""
+    indicator_returns = (
+        IndicatorReturn.objects.restrict(user, "decide").filter(state=WorkflowState.SUBMITTED, breakdown__isnull=True)
+        .select_related("organisation", "indicator", "locality", "period", "submitted_by")
+    )
+    milestone_returns = (
+        MilestoneReturn.objects.restrict(user, "decide").filter(state=WorkflowState.SUBMITTED)
+        .select_related("organisation", "milestone", "period", "submitted_by")
+    )
     grouped: dict[object, list] = defaultdict(list)
     for ret in sorted(indicator_returns, key=lambda r: (r.period.start, r.indicator.code, r.locality.name)):
         grouped[ret.organisation].append(ret)
@@ -283,7 +289,7 @@ def outstanding_by_organisation(period: ReportingPeriod) -> list[OutstandingRetu
         organisations[a.organisation_id] = a.organisation
         if (a.indicator_id, a.locality_id) not in done:
             indicators[a.organisation_id] += 1
-    if period.kind == ReportingPeriod.Kind.QUARTER:
+    if period.kind == MILESTONE_PERIOD_KIND:
         milestones_done = set(
             MilestoneReturn.objects.filter(period=period, state__in=DONE_STATES).values_list("milestone_id", flat=True)
         )

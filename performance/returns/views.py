@@ -11,11 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kentforum.errors import add_to_form, joined
 from kentforum.forms import error_list
 from kentforum.middleware import BUSY_RETRY_AFTER, database_busy_code, database_busy_message
 from kentforum.roles import Role, require_role, user_organisation
 from performance.catalogue import rules, services
 from performance.catalogue import selectors as catalogue_selectors
+from performance.catalogue.periods import MILESTONE_PERIOD_KIND, is_returned_in
 from performance.models import (
     BreakdownCategory,
     IndicatorAssignment,
@@ -24,7 +26,6 @@ from performance.models import (
     MilestoneReturn,
     ReportingPeriod,
     ReturnImport,
-    WorkflowState,
 )
 from performance.returns import access, exports, imports, selectors, validation, workflow
 from performance.returns.forms import (
@@ -37,16 +38,6 @@ from performance.returns.forms import (
     SendBackForm,
 )
 
-
-def _apply_service_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
-
-
 # --- My returns ------------------------------------------------------------------------------
 
 @require_role(Role.OFFICER)
@@ -57,9 +48,12 @@ def my_returns(request):
 
 # --- Indicator returns -----------------------------------------------------------------------
 
+NOT_YOURS = "You may see another organisation's returns once they are approved."
+
+
 def access_indicator_slot(user, period_id: int, code: str, gss_code: str):
-    """The assignment, period and total return (or None) behind a return page: 404 if there is
-    no such return to make, 403 if the user may not see it."""
+    """The assignment, period, total return (or None) and ``ReturnAccess`` behind a return page:
+    404 if there is no such return to make, 403 if the user may not see it."""
     period = get_object_or_404(ReportingPeriod, pk=period_id)
     assignment = get_object_or_404(
         IndicatorAssignment.objects.select_related("indicator", "locality", "organisation"),
@@ -69,20 +63,19 @@ def access_indicator_slot(user, period_id: int, code: str, gss_code: str):
         IndicatorReturn.objects.select_related("indicator", "locality", "period", "organisation", "submitted_by", "decided_by")
         .filter(indicator=assignment.indicator, locality=assignment.locality, period=period, breakdown__isnull=True).first()
     )
-    probe = ret or IndicatorReturn(organisation=assignment.organisation)
-    if not access.can_view_return(user, probe):
-        raise PermissionDenied("You may only see your own organisation's returns.")
-    return assignment, period, ret
+    if ret is None and not is_returned_in(assignment.indicator, period):
+        raise Http404(services.not_returned_message(assignment.indicator, period))
+    allowed = access.ReturnAccess(user, ret, organisation=assignment.organisation, period=period)
+    if not allowed.can_view:
+        raise PermissionDenied(NOT_YOURS)
+    return assignment, period, ret, allowed
 
 
 def _indicator_context(request, assignment, period, ret, form, *, conflict=None, assessment=None):
     indicator = assignment.indicator
     target = services.target_for(indicator, assignment.locality, period)
-    can_edit = (
-        access.can_enter(request.user, assignment.organisation)
-        and period.status == ReportingPeriod.Status.OPEN
-        and (ret is None or ret.state in (WorkflowState.DRAFT, WorkflowState.RETURNED))
-    )
+    # After a save (or a conflict) ``ret`` is newer than the one the page was opened with.
+    allowed = access.ReturnAccess(request.user, ret, organisation=assignment.organisation, period=period)
     breakdowns = []
     if ret is not None:
         breakdowns = list(
@@ -93,12 +86,11 @@ def _indicator_context(request, assignment, period, ret, form, *, conflict=None,
     return {
         "assignment": assignment, "indicator": indicator, "period": period, "ret": ret, "form": form,
         "errors": error_list(form) if form is not None else [], "target": target,
-        "history": selectors.previous_values(indicator, assignment.locality, period),
-        "events": _history(request, ret), "can_edit": can_edit,
-        "can_decide": access.can_approve(request.user) and ret is not None and ret.state == WorkflowState.SUBMITTED
-        and period.status == ReportingPeriod.Status.OPEN,
-        "can_reopen": access.can_manage_periods(request.user) and ret is not None and ret.state == WorkflowState.APPROVED
-        and period.status == ReportingPeriod.Status.OPEN,
+        "history": selectors.previous_values(
+            indicator, assignment.locality, period, request.user, sees_workings=allowed.sees_workings,
+        ),
+        "events": _history(request, ret, allowed), "access": allowed, "can_edit": allowed.can_edit,
+        "can_decide": allowed.can_decide, "can_reopen": allowed.can_reopen,
         "send_back_form": SendBackForm(initial={"version": ret.version}) if ret else None,
         "conflict": conflict, "assessment": assessment, "breakdowns": breakdowns,
         "status_label": rules.STATUS_LABELS.get(assessment.status) if assessment else None,
@@ -133,15 +125,18 @@ def _initial_from(ret, categories):
 @login_required
 @require_http_methods(["GET", "POST"])
 def indicator_return(request, period_id: int, code: str, gss_code: str):
-    """Who may see it: the officers of the organisation that makes the return (to enter it),
-    approvers and the Forum team (to read and decide). Anyone else: 403."""
-    assignment, period, ret = access_indicator_slot(request.user, period_id, code, gss_code)
+    """Who may see it (signed in; ``access.ReturnAccess``): anyone, once the return is approved
+    (read-only: its figures and commentary, as the API publishes them); the officers of the
+    organisation that makes the return (to enter it), approvers (submitted and decided returns,
+    to decide) and the Forum team, with its workings (audit trail, send-back reason, earlier
+    unapproved values). Anyone else, a draft or a return not started: 403."""
+    assignment, period, ret, allowed = access_indicator_slot(request.user, period_id, code, gss_code)
     categories = _categories(assignment.indicator)
     if request.method == "GET":
         form = IndicatorReturnForm(indicator=assignment.indicator, categories=categories, initial=_initial_from(ret, categories))
         return render(request, "performance/indicator_return.html", _indicator_context(request, assignment, period, ret, form))
 
-    if not access.can_enter(request.user, assignment.organisation):
+    if not allowed.can_enter:
         raise PermissionDenied("Only an officer of the organisation that makes this return may change it.")
     form = IndicatorReturnForm(request.POST, indicator=assignment.indicator, categories=categories)
     action = request.POST.get("action", "save")
@@ -149,7 +144,7 @@ def indicator_return(request, period_id: int, code: str, gss_code: str):
         return render(request, "performance/indicator_return.html", _indicator_context(request, assignment, period, ret, form), status=400)
     figures = form.figures()
     try:
-        saved = workflow.indicator_return_save(
+        saved = workflow.indicator_return_save_draft(
             indicator=assignment.indicator, locality=assignment.locality, period=period,
             organisation=assignment.organisation, figures=figures, expected_version=form.cleaned_data.get("version"),
             user=request.user,
@@ -165,7 +160,7 @@ def indicator_return(request, period_id: int, code: str, gss_code: str):
                 form = IndicatorReturnForm(request.POST.copy(), indicator=assignment.indicator, categories=categories)
                 form.data["version"] = str(saved.version)
                 form.is_valid()
-                _apply_service_errors(form, error)
+                add_to_form(form, error)
                 assessment = validation.assess_figures(assignment.indicator, assignment.locality, period, figures)
                 context = _indicator_context(request, assignment, period, saved, form, assessment=assessment)
                 context["saved_as_draft"] = True
@@ -177,7 +172,7 @@ def indicator_return(request, period_id: int, code: str, gss_code: str):
         context["conflict_rows"] = _conflict_rows(assignment.indicator, conflict.current, figures, categories)
         return render(request, "performance/indicator_return.html", context, status=409)
     except ValidationError as error:
-        _apply_service_errors(form, error)
+        add_to_form(form, error)
         return render(request, "performance/indicator_return.html", _indicator_context(request, assignment, period, ret, form), status=400)
     except DatabaseError as error:
         if (code := database_busy_code(error)) is None:
@@ -208,30 +203,33 @@ def _conflict_rows(indicator, current, figures, categories):
 # --- Milestone returns -----------------------------------------------------------------------
 
 def access_milestone_slot(user, period_id: int, milestone_id: int):
+    """The milestone, period, return (or None) and ``ReturnAccess`` behind a milestone return
+    page: 404 if there is no such milestone or period, 403 if the user may not see it."""
     period = get_object_or_404(ReportingPeriod, pk=period_id)
     milestone = get_object_or_404(Milestone.objects.select_related("owner", "delivery_plan", "priority_area"), pk=milestone_id)
     ret = MilestoneReturn.objects.select_related("organisation", "period").filter(milestone=milestone, period=period).first()
-    probe = ret or MilestoneReturn(organisation=milestone.owner)
-    if not access.can_view_return(user, probe):
-        raise PermissionDenied("You may only see your own organisation's returns.")
-    return milestone, period, ret
+    if ret is None and period.kind != MILESTONE_PERIOD_KIND:
+        raise Http404("Milestones are reported quarterly.")
+    allowed = access.ReturnAccess(user, ret, organisation=milestone.owner, period=period)
+    if not allowed.can_view:
+        raise PermissionDenied(NOT_YOURS)
+    return milestone, period, ret, allowed
 
 
-def _history(request, ret):
-    """The return's audit trail for its page: the latest changes, or all with ``?history=all``."""
-    return selectors.return_history(ret, show_all=request.GET.get("history") == "all") if ret else []
+def _history(request, ret, allowed):
+    """The return's audit trail for its page, for whoever sees its workings: the latest changes,
+    or all with ``?history=all``."""
+    if ret is None or not allowed.sees_workings:
+        return []
+    return selectors.return_history(ret, show_all=request.GET.get("history") == "all")
 
 
 def _milestone_context(request, milestone, period, ret, form, *, conflict=None):
-    can_edit = (
-        access.can_enter(request.user, milestone.owner) and period.status == ReportingPeriod.Status.OPEN
-        and (ret is None or ret.state in (WorkflowState.DRAFT, WorkflowState.RETURNED))
-    )
+    allowed = access.ReturnAccess(request.user, ret, organisation=milestone.owner, period=period)
     return {
         "milestone": milestone, "period": period, "ret": ret, "form": form, "errors": error_list(form),
-        "events": _history(request, ret), "can_edit": can_edit, "conflict": conflict,
-        "can_decide": access.can_approve(request.user) and ret is not None and ret.state == WorkflowState.SUBMITTED
-        and period.status == ReportingPeriod.Status.OPEN,
+        "events": _history(request, ret, allowed), "access": allowed, "can_edit": allowed.can_edit,
+        "conflict": conflict, "can_decide": allowed.can_decide,
         "send_back_form": SendBackForm(initial={"version": ret.version}) if ret else None,
     }
 
@@ -239,8 +237,11 @@ def _milestone_context(request, milestone, period, ret, form, *, conflict=None):
 @login_required
 @require_http_methods(["GET", "POST"])
 def milestone_return(request, period_id: int, milestone_id: int):
-    """Who may see it: officers of the milestone's owner (to enter), approvers and the Forum team."""
-    milestone, period, ret = access_milestone_slot(request.user, period_id, milestone_id)
+    """Who may see it (signed in; ``access.ReturnAccess``): anyone, once the return is approved
+    (read-only, without its workings); officers of the milestone's owner (to enter), approvers
+    (submitted and decided returns, to decide) and the Forum team, with the audit trail and
+    send-back reason. Anyone else, a draft or a return not started: 403."""
+    milestone, period, ret, allowed = access_milestone_slot(request.user, period_id, milestone_id)
     if request.method == "GET":
         initial = {}
         if ret:
@@ -252,13 +253,13 @@ def milestone_return(request, period_id: int, milestone_id: int):
             }
         form = MilestoneReturnForm(initial=initial)
         return render(request, "performance/milestone_return.html", _milestone_context(request, milestone, period, ret, form))
-    if not access.can_enter(request.user, milestone.owner):
+    if not allowed.can_enter:
         raise PermissionDenied("Only an officer of the milestone's owner may change its return.")
     form = MilestoneReturnForm(request.POST)
     if not form.is_valid():
         return render(request, "performance/milestone_return.html", _milestone_context(request, milestone, period, ret, form), status=400)
     try:
-        saved = workflow.milestone_return_save(
+        saved = workflow.milestone_return_save_draft(
             milestone=milestone, period=period, organisation=milestone.owner, progress=form.progress(),
             expected_version=form.cleaned_data.get("version"), user=request.user,
         )
@@ -269,7 +270,7 @@ def milestone_return(request, period_id: int, milestone_id: int):
                 form = MilestoneReturnForm(request.POST.copy())
                 form.data["version"] = str(saved.version)
                 form.is_valid()
-                _apply_service_errors(form, error)
+                add_to_form(form, error)
                 context = _milestone_context(request, milestone, period, saved, form)
                 context["saved_as_draft"] = True
                 return render(request, "performance/milestone_return.html", context, status=400)
@@ -281,7 +282,7 @@ def milestone_return(request, period_id: int, milestone_id: int):
             _milestone_context(request, milestone, period, conflict.current, form, conflict=conflict.current), status=409,
         )
     except ValidationError as error:
-        _apply_service_errors(form, error)
+        add_to_form(form, error)
         return render(request, "performance/milestone_return.html", _milestone_context(request, milestone, period, ret, form), status=400)
     messages.success(request, "Draft saved.")
     return redirect(request.path)
@@ -316,7 +317,7 @@ def _decide(request, ret, decision: str):
                 ret=ret, reason=form.cleaned_data["reason"], expected_version=form.cleaned_data["version"], user=request.user
             )
             messages.success(request, f"Returned to the officer: {ret}.")
-        else:
+        else:  # reopen (``_decision_allowed`` let no other decision through)
             workflow.return_reopen(
                 ret=ret, reason=request.POST.get("reason", ""), expected_version=form.cleaned_data["version"], user=request.user
             )
@@ -325,35 +326,40 @@ def _decide(request, ret, decision: str):
         messages.error(request, "The return changed while you were looking at it. Check it again before deciding.")
         return redirect(_return_page(ret))
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, joined(error))
         return redirect(_return_page(ret))
     return redirect("performance:approvals" if decision != "reopen" else _return_page(ret))
+
+
+def _decision_allowed(request, ret, decision: str) -> None:
+    """404 for a decision that does not exist; 403 unless ``ReturnAccess.may_decide``."""
+    if decision not in access.DECISIONS:
+        raise Http404("No such decision.")
+    allowed = access.ReturnAccess(request.user, ret, organisation=ret.organisation, period=ret.period)
+    if not allowed.may_decide(decision):
+        raise PermissionDenied(
+            "Only the Forum team may reopen an approved indicator return." if decision == "reopen"
+            else "Only an approver may decide on returns."
+        )
 
 
 @login_required
 @require_POST
 def indicator_decision(request, pk: int, decision: str):
-    """Who may use it: approvers (approve, send back) and the Forum team (reopen)."""
+    """Who may use it: approvers (approve, send back) and the Forum team (reopen); each only on a
+    return whose workings they see (never a draft). Another decision: 404."""
     ret = get_object_or_404(IndicatorReturn.objects.select_related("period", "indicator", "locality", "organisation"), pk=pk, breakdown__isnull=True)
-    if not access.can_view_return(request.user, ret):
-        raise PermissionDenied
-    if decision == "reopen":
-        if not access.can_manage_periods(request.user):
-            raise PermissionDenied("Only the Forum team may reopen an approved return.")
-    elif not access.can_approve(request.user):
-        raise PermissionDenied("Only an approver may decide on returns.")
+    _decision_allowed(request, ret, decision)
     return _decide(request, ret, decision)
 
 
 @login_required
 @require_POST
 def milestone_decision(request, pk: int, decision: str):
-    """Who may use it: approvers."""
+    """Who may use it: approvers (approve, send back), on a return whose workings they see (never
+    a draft). Milestone returns are not reopened (403). Another decision: 404."""
     ret = get_object_or_404(MilestoneReturn.objects.select_related("period", "milestone", "organisation"), pk=pk)
-    if not access.can_view_return(request.user, ret):
-        raise PermissionDenied
-    if not access.can_approve(request.user) or decision == "reopen":
-        raise PermissionDenied("Only an approver may decide on returns.")
+    _decision_allowed(request, ret, decision)
     return _decide(request, ret, decision)
 
 
@@ -394,9 +400,9 @@ def periods(request):
         except ValidationError as error:
             form = open_form or reopen_form
             if form is not None:
-                _apply_service_errors(form, error)
+                add_to_form(form, error)
             else:
-                messages.error(request, " ".join(error.messages))
+                messages.error(request, joined(error))
     context = {
         "periods": catalogue_selectors.periods_for_admin(), "target": target, "open_form": open_form or PeriodOpenForm(),
         "reopen_form": reopen_form or PeriodReopenForm(), "errors": error_list(open_form, reopen_form),

@@ -1,10 +1,12 @@
-"""The returns' API: indicator and milestone returns (readable by scope, and writable through
-the same services as the browser) and the long-format export of approved values."""
+"""The returns' API: indicator and milestone returns (readable as ``restrict(actor, "view")``
+allows, as the return pages are, and writable through the same services as the browser) and the
+long-format export of approved values."""
 from __future__ import annotations
 
 import csv
 import io
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import StreamingHttpResponse
@@ -17,15 +19,12 @@ from rest_framework.views import APIView
 
 from kentforum.api.base import BaseReadViewSet, PublicReadOnly, actor
 from kentforum.api.pagination import SyncCursorPagination
-from performance.models import IndicatorReturn, MilestoneReturn
-from performance.returns import access, bulk_entry, by_code, validation, workflow
+from kentforum.errors import error_dict
+from performance.models import IndicatorReturn, MilestoneReturn, WorkflowState
+from performance.returns import bulk_entry, by_code, validation, workflow
 from performance.returns.api import rows, serializers
 from performance.returns.exports import export_rows
 from performance.returns.filtersets import IndicatorReturnFilterSet, MilestoneReturnFilterSet
-
-
-def _service_errors(error: DjangoValidationError) -> dict:
-    return error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
 
 
 def call_return_service(call, current_serializer):
@@ -43,7 +42,7 @@ def call_return_service(call, current_serializer):
     except DjangoPermissionDenied as denied:
         raise exceptions.PermissionDenied(str(denied)) from None
     except DjangoValidationError as invalid:
-        raise exceptions.ValidationError(_service_errors(invalid)) from None
+        raise exceptions.ValidationError(error_dict(invalid)) from None
 
 
 def json_object(data) -> dict:
@@ -67,7 +66,7 @@ def patched(stored: dict, sent: dict, *, fixed: tuple[str, ...]) -> dict:
 
 
 def indicator_entry(item: dict) -> dict:
-    """The arguments of ``by_code.indicator_return_enter`` for one validated write item."""
+    """The arguments of ``by_code.indicator_return_save_by_codes`` for one validated write item."""
     return {
         "indicator_code": item["indicator"], "gss_code": item["locality"], "period_label": item["period"],
         "figures": validation.IndicatorFigures(
@@ -85,10 +84,12 @@ BULK_MAX_ITEMS = 5000  # items of one bulk write
 
 
 class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, BaseReadViewSet):
-    """Indicator returns. Who may read: anyone reads approved (published) returns; officers also
-    their own organisation's unpublished ones; approvers and the Forum team all; a submit key
-    those of the organisations it names. Who may write: officers (session) and submit-scope keys,
-    for their own organisations only, through the same services as the browser."""
+    """Indicator returns. Who may read (``restrict(actor, "view")``): anyone reads approved
+    (published) returns; officers also their own organisation's returns in every state;
+    approvers also submitted and returned ones of every organisation (not drafts); the Forum
+    team all; a submit key also every return of the organisations it names. A return one may
+    not read is 404. Who may write: officers (session) and submit-scope keys, for their own
+    organisations only, through the same services as the browser."""
 
     serializer_class = serializers.IndicatorReturnSerializer
     filterset_class = IndicatorReturnFilterSet
@@ -99,10 +100,9 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
     ordering_fields = ["id"]
 
     def get_queryset(self):
-        queryset = IndicatorReturn.objects.select_related(
+        return IndicatorReturn.objects.restrict(actor(self.request), "view").select_related(
             "indicator", "locality", "period", "organisation", "breakdown__dimension"
         )
-        return access.readable_returns(actor(self.request), queryset)
 
     def list(self, request, *args, **kwargs):
         """The JSON list reads plain rows (performance/api/rows.py): the same items as the
@@ -115,7 +115,7 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
 
     def _enter(self, item: dict):
         return call_return_service(
-            lambda: by_code.indicator_return_enter(user=actor(self.request), **indicator_entry(item)),
+            lambda: by_code.indicator_return_save_by_codes(user=actor(self.request), **indicator_entry(item)),
             serializers.IndicatorReturnSerializer,
         )
 
@@ -201,7 +201,7 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
         if errors:
             return Response({"detail": "Nothing was saved.", "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         try:
-            saved = bulk_entry.indicator_returns_enter(user=actor(request), items=items)
+            saved = bulk_entry.indicator_returns_save_by_codes(user=actor(request), items=items)
         except by_code.BulkErrors as failed:
             return Response(
                 {"detail": failed.detail, "errors": [{"index": i, "errors": e} for i, e in failed.errors]},
@@ -235,7 +235,11 @@ class ApprovedValuesExportView(APIView):
     filterset_class = IndicatorReturnFilterSet
 
     def get(self, request):
-        queryset = IndicatorReturn.objects.filter(state="approved").order_by("period__start", "indicator__code", "locality__gss_code", "breakdown_id")
+        # Published: what anyone, signed in or not, may view (approved returns), whoever asks.
+        queryset = (
+            IndicatorReturn.objects.restrict(AnonymousUser(), "view").filter(state=WorkflowState.APPROVED)
+            .order_by("period__start", "indicator__code", "locality__gss_code", "breakdown_id")
+        )
         # As on the lists: an invalid filter is a 400 naming it, never ignored (which would export everything).
         queryset = DjangoFilterBackend().filter_queryset(request, queryset, self)
         buffer = io.StringIO()
@@ -254,8 +258,9 @@ def _stream(writer, buffer, rows):
 
 
 class MilestoneReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, BaseReadViewSet):
-    """Milestone returns. Who may read: as for indicator returns. Who may write: officers and
-    submit-scope keys of the milestone's owner, through the same services as the browser."""
+    """Milestone returns. Who may read: as for indicator returns (``restrict(actor, "view")``:
+    approved ones for anyone; approvers not drafts). Who may write: officers and submit-scope
+    keys of the milestone's owner, through the same services as the browser."""
 
     serializer_class = serializers.MilestoneReturnSerializer
     filterset_class = MilestoneReturnFilterSet
@@ -264,7 +269,7 @@ class MilestoneReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
     ordering_fields = ["id"]  # a cursor pages correctly only over a unique, non-null order
 
     def _enter(self, item: dict):
-        return call_return_service(lambda: by_code.milestone_return_enter(
+        return call_return_service(lambda: by_code.milestone_return_save_by_codes(
             user=actor(self.request), milestone_id=item["milestone"], period_label=item["period"],
             progress=validation.MilestoneProgress(
                 status=item["status"], percent_complete=item["percent_complete"],
@@ -308,5 +313,4 @@ class MilestoneReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
         return super().update(request, *args, **kwargs)
 
     def get_queryset(self):
-        queryset = MilestoneReturn.objects.select_related("milestone", "period", "organisation")
-        return access.readable_returns(actor(self.request), queryset)
+        return MilestoneReturn.objects.restrict(actor(self.request), "view").select_related("milestone", "period", "organisation")
