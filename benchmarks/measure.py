@@ -244,8 +244,8 @@ def _filled_template(organisation, period) -> tuple[bytes, int]:
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     header, body = rows[0], rows[1:]
     column = {name: n for n, name in enumerate(header)}
-    if len(body) > imports.MAX_ROWS:  # one file holds at most MAX_ROWS rows: cut between two returns
-        starts = [n for n, row in enumerate(body) if not row[column["breakdown"]] and n <= imports.MAX_ROWS]
+    if len(body) > imports.max_rows():  # one file holds at most MAX_ROWS rows: cut between two returns
+        starts = [n for n, row in enumerate(body) if not row[column["breakdown"]] and n <= imports.max_rows()]
         body = body[:starts[-1]]
     for n, row in enumerate(body):
         is_total = not row[column["breakdown"]]
@@ -415,7 +415,7 @@ def bulk_write(repeat: int, items: int = BULK_ITEMS) -> dict:
             copied.append(saved / copy_ceiling(written.getvalue()))
 
         # The race: the returns stored as drafts (committed), then changed and submitted in bulk.
-        bulk_entry.indicator_returns_enter(user=user, items=[
+        bulk_entry.indicator_returns_save_by_codes(user=user, items=[
             indicator_entry(_valid(IndicatorReturnWriteSerializer, item)) for item in _bulk_items(slots, 99)
         ])
         versions = {(r.indicator_id, r.period_id): r.version for r in IndicatorReturn.objects.filter(
@@ -439,7 +439,7 @@ def bulk_write(repeat: int, items: int = BULK_ITEMS) -> dict:
                 with transaction.atomic():
                     written_seconds.clear()
                     started = time.perf_counter()
-                    bulk_entry.indicator_returns_enter(user=user, items=entries)
+                    bulk_entry.indicator_returns_save_by_codes(user=user, items=entries)
                     race_bulk.append(time.perf_counter() - started)
                     race_locks.append(sum(written_seconds))
                     transaction.set_rollback(True)  # the next round starts from the same drafts
@@ -482,7 +482,7 @@ def _officer_saves(return_id: int, user_id: int, saving, stop, out) -> None:
     while not stop.is_set():
         started = time.perf_counter()
         with transaction.atomic():
-            workflow.indicator_return_save(
+            workflow.indicator_return_save_draft(
                 indicator=target.indicator, locality=target.locality, period=target.period,
                 organisation=target.organisation, figures=figures, expected_version=target.version, user=user,
             )

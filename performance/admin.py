@@ -1,3 +1,7 @@
+"""The admin of the performance app, where the Forum team keeps the catalogue: indicators and
+their targets (saved through ``rollups.changes`` so the dashboards re-judge at once),
+breakdowns, periods, assignments, milestones and studies. Returns, their histories, the
+summary rows, judgements and reports are read-only here."""
 from django.contrib import admin
 
 from performance.models import (

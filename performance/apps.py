@@ -1,3 +1,5 @@
+"""The performance app, and the one signal it connects: every reopening of a period goes to the
+security log."""
 from django.apps import AppConfig
 from django.db.models.signals import post_save
 

@@ -309,7 +309,7 @@ class DemoLoader:
             commentary=figures.commentary, breakdowns=breakdowns,
             quality=self.quality_for(indicator, spec, locality, period, figures),
         )
-        ret = workflow.indicator_return_save(
+        ret = workflow.indicator_return_save_draft(
             indicator=indicator, locality=locality, period=period, organisation=organisation,
             figures=figures, user=self.users.get(organisation.pk),
         )
@@ -367,7 +367,7 @@ class DemoLoader:
                 return
             submitted_at = decided_at + timedelta(days=rng.randint(1, 3))
             if isinstance(ret, IndicatorReturn):
-                ret = workflow.indicator_return_save(
+                ret = workflow.indicator_return_save_draft(
                     indicator=ret.indicator, locality=ret.locality, period=period, organisation=ret.organisation,
                     figures=validation.IndicatorFigures(
                         value=ret.value if not ret.indicator.is_rate else None, numerator=ret.numerator,
@@ -478,7 +478,7 @@ class DemoLoader:
                 fate = self.fate_for_milestone(milestone, period)
                 if fate == "missing":
                     continue
-            ret = workflow.milestone_return_save(
+            ret = workflow.milestone_return_save_draft(
                 milestone=milestone, period=period, organisation=milestone.owner, progress=progress,
                 user=self.users.get(milestone.owner_id),
             )

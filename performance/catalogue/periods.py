@@ -1,4 +1,5 @@
-"""The UK financial year, April to March, and the labels of its periods.
+"""The calendar of returns: the UK financial year, April to March, the labels of its periods,
+and which kinds of period each indicator is returned in (``period_kinds_for``, the one answer).
 
 ``2011/12 Q1`` is April-June 2011; ``2011/12 Q4`` is January-March 2012.
 """
@@ -86,8 +87,17 @@ def period_kinds(*, frequency: str, year_basis: str) -> frozenset[str]:
 
 
 def period_kinds_for(indicator) -> frozenset[str]:
-    """The kinds of period ``indicator`` is returned in (``period_kinds``)."""
+    """The kinds of period ``indicator`` is returned in (``period_kinds``): the one answer that
+    the return pages and the CSV template offer, the services accept (``catalogue.services.
+    check_returned_in``) and the rollup keeps rows for."""
     return period_kinds(frequency=indicator.frequency, year_basis=indicator.year_basis)
+
+
+MILESTONE_PERIOD_KIND = QUARTER  # milestones are reported quarterly
+
+
+def is_returned_in(indicator, period) -> bool:
+    return period.kind in period_kinds_for(indicator)
 
 
 def parse_label(label: str) -> PeriodSpan:

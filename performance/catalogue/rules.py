@@ -1,5 +1,8 @@
-"""Pure rules of performance: status against target, outliers. No database access here, so the
-return form, the API, the CSV import and the rollups all judge a figure the same way."""
+"""Pure rules of judging a figure: its status against target (and the words and colour of each
+status), whether it is complete enough to be judged at all, outliers and breakdown totals,
+confidence limits (Wilson, Poisson, a survey's published interval) and direction of travel.
+No database access here, so the return form, the API, the CSV import and the rollups all judge
+a figure the same way; ``rollups/sql/rules.sql`` holds their SQL twins."""
 from __future__ import annotations
 
 import math
@@ -8,10 +11,22 @@ from decimal import Decimal
 
 GREEN, AMBER, RED, NO_TARGET = "green", "amber", "red", "no_target"
 INCOMPLETE = "incomplete"  # too few areas reported for the figure to be judged at all
+NO_DATA = "no_data"  # no figure at all yet
+# The one wording and colour of each status, wherever it is shown (pages, reports, CSV, the
+# ``status_label``/``status_tag`` template filters).
 STATUS_LABELS = {
     GREEN: "On target", AMBER: "Within tolerance", RED: "Off target", NO_TARGET: "No target",
-    INCOMPLETE: "Not judged: incomplete",
+    INCOMPLETE: "Not judged: incomplete", NO_DATA: "No data yet",
 }
+STATUS_TAGS = {GREEN: "green", AMBER: "yellow", RED: "red"}  # GOV.UK tag colours; every other status is grey
+
+
+def status_label(status: str | None) -> str:
+    return STATUS_LABELS.get(status or NO_DATA, STATUS_LABELS[NO_DATA])
+
+
+def status_tag(status: str | None) -> str:
+    return STATUS_TAGS.get(status or NO_DATA, "grey")
 
 OUTLIER_SD = Decimal(3)
 OUTLIER_CHANGE_PERCENT = Decimal(50)
@@ -31,8 +46,10 @@ def rag_status(*, value: Decimal | None, target: Decimal | None, tolerance_perce
     return AMBER if shortfall <= band else RED
 
 
-def is_off_target(**kwargs) -> bool:
-    return rag_status(**kwargs) in (AMBER, RED)
+def is_off_target(status: str) -> bool:
+    """Amber or red: a figure that misses its target, which an officer explains in a commentary
+    and a dashboard lists among the exceptions."""
+    return status in (AMBER, RED)
 
 
 # --- Completeness: which figures may be judged at all ---------------------------------------------
@@ -100,10 +117,12 @@ def breakdown_warning(total: Decimal | None, parts: dict[str, Decimal | None], d
 def number_words(value: Decimal) -> str:
     normal = value.normalize()
     text = f"{normal:f}"
+    sign = "-" if text.startswith("-") else ""
+    text = text.lstrip("-")
     if "." in text:
         whole, fraction = text.split(".")
-        return f"{int(whole):,}.{fraction}"
-    return f"{int(normal):,}"
+        return f"{sign}{int(whole):,}.{fraction}"
+    return f"{sign}{int(text):,}"
 
 
 # --- Confidence limits and direction of travel -----------------------------------------------

@@ -106,6 +106,22 @@ def check_period_open(period: ReportingPeriod) -> None:
         raise PeriodClosedError(f"{period.label} is {period.get_status_display().lower()}; its returns cannot be changed.")
 
 
+def not_returned_message(indicator, period) -> str:
+    return f"{indicator.code} is not returned for {period.label}."
+
+
+def check_returned_in(indicator, period: ReportingPeriod) -> None:
+    """An indicator's returns are made only in the periods of its kinds (``periods.period_kinds_for``)."""
+    if not periods.is_returned_in(indicator, period):
+        raise ValidationError({"period": not_returned_message(indicator, period)})
+
+
+def check_milestone_reported_in(period: ReportingPeriod) -> None:
+    """Milestones are reported quarterly (``periods.MILESTONE_PERIOD_KIND``)."""
+    if period.kind != periods.MILESTONE_PERIOD_KIND:
+        raise ValidationError({"period": f"Milestones are reported quarterly; {period.label} is not a quarter."})
+
+
 # --- Assignments -----------------------------------------------------------------------------
 
 def assignment_ensure(*, organisation, indicator, locality) -> IndicatorAssignment:

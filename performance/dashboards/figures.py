@@ -64,7 +64,9 @@ class IndicatorView:
 
     @property
     def status_label(self) -> str:
-        return rules.STATUS_LABELS.get(self.latest.status if self.latest else "no_target", "No data")
+        return rules.status_label(
+            self.latest.status if self.latest else (rules.INCOMPLETE if self.newer_incomplete else rules.NO_DATA)
+        )
 
     def commentaries(self) -> list[dict]:
         """The officers' commentary on the headline period's figures (required when off target):
@@ -73,7 +75,7 @@ class IndicatorView:
         if self.latest is not None and self.latest.commentary:
             found.append({"area": "Kent", "status": self.latest.status, "text": self.latest.commentary})
         for row in self.districts:
-            if row.commentary and row.status in (rules.AMBER, rules.RED):
+            if row.commentary and rules.is_off_target(row.status):
                 found.append({"area": row.locality.name, "status": row.status, "text": row.commentary})
         return found
 

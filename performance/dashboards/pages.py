@@ -1,7 +1,8 @@
-"""The dashboards: the Forum, each Ambition Board, each Locality Board and each KPQ. They read
-only the summary tables (and the framework), in a fixed number of queries whatever the
-number of indicators and districts: every query fetches a whole set and the grouping happens
-here."""
+"""The dashboards: the Forum, each Ambition Board, each Locality Board and each KPQ. Their
+figures come from the summary tables only; besides those they read the framework, board
+members' judgements and which returns are overdue (``returns.selectors.overdue_returns``),
+in a fixed number of queries whatever the number of indicators and districts: every query
+fetches a whole set and the grouping happens here."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -46,15 +47,11 @@ def forum_dashboard() -> dict:
             kpq_views = evidence.for_indicators([i for i in mine if any(k.pk == kpq.pk for k in i.kpqs.all())])
             kpqs.append({"kpq": kpq, "answer": derived_answer(kpq_views), "answer_label": ANSWER_LABELS[derived_answer(kpq_views)]})
         status_counts = Counter(
-            v.latest.status if v.latest else (rules.INCOMPLETE if v.newer_incomplete else "no_data") for v in views
+            v.latest.status if v.latest else (rules.INCOMPLETE if v.newer_incomplete else rules.NO_DATA) for v in views
         )
         columns.append({
             "ambition": ambition, "kpqs": kpqs,
-            "status_counts": [(label, status_counts.get(key, 0)) for key, label in
-                              ((rules.GREEN, "On target"), (rules.AMBER, "Within tolerance"), (rules.RED, "Off target"),
-                               (rules.NO_TARGET, "No target"),
-                               (rules.INCOMPLETE, "Not judged: no complete county figure yet"),
-                               ("no_data", "No data yet"))],
+            "status_counts": [(label, status_counts.get(key, 0)) for key, label in rules.STATUS_LABELS.items()],
             "milestones": milestones.get(ambition.number),
             "exceptions": [v for v in views if v.is_exception],
         })

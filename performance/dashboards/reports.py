@@ -62,17 +62,17 @@ def _report_indicator(view: IndicatorView) -> dict:
         "period": latest.period.label if latest else "",
         "value": str(latest.value) if latest and latest.value is not None else "",
         "target": str(latest.target) if latest and latest.target is not None else "",
-        "status": view.status_label if latest else "No complete figure yet",
+        "status": view.status_label,
         "direction": DIRECTION_WORDS.get(view.direction, "not comparable"),
         "coverage": latest.coverage_display if latest else "", "complete": latest is not None,
         "flags": list(latest.flags) if latest else [],
         "commentary": [
-            {"area": c["area"], "status": rules.STATUS_LABELS.get(c["status"], ""), "text": c["text"]}
+            {"area": c["area"], "status": rules.status_label(c["status"]), "text": c["text"]}
             for c in view.commentaries()
         ],
         "newer": {
             "period": newer.period.label, "value": str(newer.value), "coverage": newer.coverage_display,
-            "missing": list(newer.missing), "status": rules.STATUS_LABELS[rules.INCOMPLETE], "flags": list(newer.flags),
+            "missing": list(newer.missing), "status": rules.status_label(rules.INCOMPLETE), "flags": list(newer.flags),
         } if newer else None,
     }
 

@@ -1,3 +1,4 @@
+"""The dashboards' URLs (namespace ``dashboards``)."""
 from django.urls import path
 
 from performance.dashboards import views

@@ -1,7 +1,7 @@
 """Dashboards: the Kent Forum, each Ambition Board, each Locality Board, each KPQ, and the
-Ambition Boards' six-monthly reports. They read only the summary tables, which hold approved
-figures alone, so anyone may read them without signing in (Annex 1: publish performance
-information openly). Adding a judgement needs a board member or the Forum team; publishing an
+Ambition Boards' six-monthly reports. Their figures come from the summary tables, which hold
+approved figures alone, and the lists of overdue returns name only what is missing, so anyone
+may read them without signing in (Annex 1: publish performance information openly). Adding a judgement needs a board member or the Forum team; publishing an
 Ambition Board's report needs the Forum team or a member of that board."""
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ambitions.models import KPQ, Ambition
 from kentforum.csvcells import export_cell
+from kentforum.errors import summary_pairs
 from localities.models import Locality
 from partnerships.models import Board
 from performance.dashboards import access, judgements, pages, reports
@@ -81,8 +82,7 @@ def kpq(request, code: str):
                 messages.success(request, "Your judgement has been added.")
                 return redirect(request.path)
             except ValidationError as error:
-                context["errors"] = [(f"id_{field}" if field != "answer" else "id_answer", message)
-                                     for field, msgs in error.message_dict.items() for message in msgs]
+                context["errors"] = summary_pairs(error)
                 context["posted"] = request.POST
                 status = 400
     return render(request, "dashboards/kpq.html", context, status=status)
@@ -139,7 +139,7 @@ def board_report_publish(request, number: int):
                 user=request.user, number=number, fingerprint=request.POST.get("fingerprint", ""),
             )
         except ValidationError as error:
-            errors = [("", message) for message in error.messages]
+            errors = summary_pairs(error)
             status = 409 if getattr(error, "code", None) == "changed" else 400
         else:
             messages.success(request, "The report is published; its figures are fixed as at now.")

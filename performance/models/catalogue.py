@@ -374,15 +374,15 @@ class IndicatorAssignment(TimeStampedModel):
 
 
 class PeriodEvent(models.Model):
-    """A change of a reporting period's status: opened, locked (by hand or after the grace time)
-    or reopened, with the reason an admin gave for reopening."""
+    """A step in a reporting period's history: opened, locked (by hand or after the grace time),
+    reopened (with the reason an admin gave), and the reminder and overdue e-mails sent for it
+    (with the organisation they reached)."""
 
     class Action(models.TextChoices):
         OPENED = "opened", "Opened"
         LOCKED = "locked", "Locked"
         AUTO_LOCKED = "auto_locked", "Locked after the deadline and grace time"
         REOPENED = "reopened", "Reopened"
-        DEADLINE = "deadline", "Deadline changed"
         REMINDED = "reminded", "Reminder e-mails sent"
         OVERDUE = "overdue", "Overdue e-mails sent"
 

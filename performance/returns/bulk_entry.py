@@ -1,6 +1,6 @@
 """The API's bulk entry of indicator returns by reference, set-based.
 
-``indicator_returns_enter`` takes the items of ``by_code.indicator_return_enter`` and stores
+``indicator_returns_save_by_codes`` takes the items of ``by_code.indicator_return_save_by_codes`` and stores
 exactly what calling it item by item, in order, would: the same returns, breakdown rows,
 versions, states and audit events (tests/api/test_bulk_set_based.py), with the same refusals,
 reported per item. It loads what it judges against with one query each (the slots, the returns
@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kentforum.actors import KeyActor
+from kentforum.errors import error_dict
 from localities.models import Locality
 from partnerships.models import Organisation
 from performance.catalogue import rules, services
@@ -31,6 +32,7 @@ from performance.models import (
     ReturnEvent,
     WorkflowState,
 )
+from performance.models.scope import EDITABLE_STATES
 from performance.returns import access, audit, bulk_write, by_code, validation, workflow
 from performance.returns.bulk_slots import STORED_FIELDS, BatchAssignment, BatchReturn, BatchSlot
 from performance.returns.bulk_write import BreakdownUpdate, Changed, Event, NewReturn, Plan, TotalUpdate
@@ -166,7 +168,7 @@ class Batch:
     def organisation(self, organisation_id: int):
         return self.organisations[organisation_id]
 
-    # --- one item, as by_code.indicator_return_enter ------------------------------------------------
+    # --- one item, as by_code.indicator_return_save_by_codes ------------------------------------------------
 
     def enter(self, item: dict) -> BatchSlot:
         assignment, period = self.resolve_slot(item["indicator_code"], item["gss_code"], item["period_label"])
@@ -184,10 +186,11 @@ class Batch:
         return slot
 
     def save(self, slot: BatchSlot, assignment, figures: validation.IndicatorFigures, expected_version: int | None) -> None:
-        """``workflow.indicator_return_save`` on the slot as the earlier items left it."""
+        """``workflow.indicator_return_save_draft`` on the slot as the earlier items left it."""
         indicator = slot.indicator
         self.check_can_enter(assignment.organisation)
         services.check_period_open(slot.period)
+        services.check_returned_in(indicator, slot.period)
         ret = slot.total
         validation.check_draft_figures(indicator, figures, ret)
         values = validation.return_values(indicator, figures, ret)
@@ -275,7 +278,7 @@ class Batch:
             raise ValidationError({"commentary": f"Add a commentary: {reason}. Say why, and what is being done."})
         # workflow._transition
         services.check_period_open(slot.period)
-        if ret.state not in (WorkflowState.DRAFT, WorkflowState.RETURNED):
+        if ret.state not in EDITABLE_STATES:
             raise ValidationError(
                 f"A {ret.get_state_display().lower()} return cannot become {WorkflowState.SUBMITTED.label.lower()}."
             )
@@ -315,7 +318,7 @@ class Batch:
         )
         return validation.FigureAssessment(
             errors=errors, warnings=warnings, status=status,
-            commentary_required=status in (rules.AMBER, rules.RED) or bool(warnings),
+            commentary_required=rules.is_off_target(status) or bool(warnings),
         )
 
     # --- the write --------------------------------------------------------------------------------
@@ -365,13 +368,13 @@ class Batch:
 
 
 def _item_errors(error: Exception) -> dict:
-    """An item's refusal as the bulk API reports it (as ``indicator_returns_enter``
+    """An item's refusal as the bulk API reports it (as ``indicator_returns_save_by_codes``
     always has): a stale version, a permission refusal, or the service's validation errors."""
     if isinstance(error, workflow.StaleReturnError):
         return {"version": [f"The return is now version {error.current.version}; read it again."]}
     if isinstance(error, PermissionDenied):
         return {"organisation": [str(error)]}
-    return error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+    return error_dict(error)
 
 
 def _enter_once(user, items: list[dict]) -> list[int]:
@@ -414,8 +417,8 @@ def _enter_once(user, items: list[dict]) -> list[int]:
     return saved
 
 
-def indicator_returns_enter(*, user, items: list[dict]) -> list[int]:
-    """Enter many returns at once, all or nothing, as ``by_code.indicator_return_enter`` would
+def indicator_returns_save_by_codes(*, user, items: list[dict]) -> list[int]:
+    """Enter many returns at once, all or nothing, as ``by_code.indicator_return_save_by_codes`` would
     item by item in one transaction: each item is judged against the returns as the earlier
     items leave them; if any is refused, nothing is saved and ``by_code.BulkErrors`` lists
     every refused item (by index) with its errors. Returns the ids of the totals saved, in the

@@ -21,9 +21,9 @@ from performance.models import (
 from performance.returns import access
 from performance.returns.validation import IndicatorFigures, MilestoneProgress, milestone_errors
 from performance.returns.workflow import (
-    indicator_return_save,
+    indicator_return_save_draft,
     indicator_return_submit,
-    milestone_return_save,
+    milestone_return_save_draft,
     milestone_return_submit,
 )
 
@@ -82,7 +82,7 @@ def breakdowns_by_key(indicator, values: dict) -> dict[int, Decimal | None]:
 
 
 @transaction.atomic
-def indicator_return_enter(
+def indicator_return_save_by_codes(
     *, user, indicator_code: str, gss_code: str, period_label: str, figures: IndicatorFigures,
     breakdown_values: dict | None = None, expected_version: int | None = None, submit: bool = False,
     confirm_warnings: bool = False,
@@ -96,7 +96,7 @@ def indicator_return_enter(
         commentary=figures.commentary, breakdowns=breakdowns_by_key(assignment.indicator, breakdown_values or {}),
         quality=figures.quality,
     )
-    ret = indicator_return_save(
+    ret = indicator_return_save_draft(
         indicator=assignment.indicator, locality=assignment.locality, period=period,
         organisation=assignment.organisation, figures=figures, expected_version=expected_version, user=user,
     )
@@ -105,7 +105,7 @@ def indicator_return_enter(
     return ret
 
 
-def milestone_return_enter(
+def milestone_return_save_by_codes(
     *, user, milestone_id: int, period_label: str, progress: MilestoneProgress, expected_version: int | None = None,
     submit: bool = False,
 ) -> MilestoneReturn:
@@ -123,7 +123,7 @@ def milestone_return_enter(
     access.check_can_enter(user, milestone.owner)
     if problems := milestone_errors(progress, milestone) if submit else {}:
         raise ValidationError(problems)
-    ret = milestone_return_save(
+    ret = milestone_return_save_draft(
         milestone=milestone, period=period, organisation=milestone.owner, progress=progress,
         expected_version=expected_version, user=user,
     )

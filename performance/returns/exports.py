@@ -17,7 +17,7 @@ COLUMNS = [
 def template_rows(organisation, period: ReportingPeriod):
     """The organisation's returns for the period as CSV rows (with current figures and versions)."""
     assignments = [
-        a for a in IndicatorAssignment.objects.filter(organisation=organisation)
+        a for a in IndicatorAssignment.objects.filter(organisation=organisation, indicator__is_active=True)
         .select_related("indicator", "locality").prefetch_related("indicator__breakdown_dimensions__categories")
         .order_by("indicator__code", "locality__name")
         if period in period_for_indicator(a.indicator, [period])

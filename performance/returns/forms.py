@@ -1,19 +1,30 @@
-"""Forms of the returns pages. They parse and type-check what was typed; the rules live in
-``services`` (so the API and the CSV import apply the same ones)."""
+"""Forms of the returns pages. They parse and type-check what was typed; the rules are those of
+``returns.validation`` and the workflow (so the API and the CSV import apply the same ones),
+and the upload's size limit is ``returns.imports.max_bytes``."""
 from __future__ import annotations
 
 from django import forms
 
 from kentforum.forms import DateParts, FriendlyDecimalField
 from performance.models import DataQuality, MilestoneReturn
-from performance.returns.validation import IndicatorFigures, MilestoneProgress
+from performance.returns import imports
+from performance.returns.validation import IndicatorFigures, MilestoneProgress, commentary_errors
 
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+class CommentaryLimit:
+    """The commentary's limit as the services check it (``validation.commentary_errors``), with
+    the same words; no maxlength attribute, so a long paste is reported, never cut short."""
+
+    def clean_commentary(self):
+        commentary = self.cleaned_data.get("commentary", "")
+        for message in commentary_errors(commentary).values():
+            raise forms.ValidationError(message)
+        return commentary
 
 
-class IndicatorReturnForm(forms.Form):
+class IndicatorReturnForm(CommentaryLimit, forms.Form):
     commentary = forms.CharField(
-        required=False, max_length=5000, widget=forms.Textarea,
+        required=False, widget=forms.Textarea,
         help_text="Required when the value is off target or you confirm a warning: say why, and what is being done.",
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -91,7 +102,7 @@ class IndicatorReturnForm(forms.Form):
         )
 
 
-class MilestoneReturnForm(forms.Form):
+class MilestoneReturnForm(CommentaryLimit, forms.Form):
     status = forms.ChoiceField(
         choices=MilestoneReturn.Status.choices, widget=forms.RadioSelect, label="Status",
         error_messages={"required": "Select the milestone's status."},
@@ -109,7 +120,7 @@ class MilestoneReturnForm(forms.Form):
     revised_month = forms.IntegerField(required=False, label="Month")
     revised_year = forms.IntegerField(required=False, label="Year")
     commentary = forms.CharField(
-        required=False, max_length=5000, widget=forms.Textarea,
+        required=False, widget=forms.Textarea,
         help_text="Required when the milestone is at risk or off track.",
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -177,6 +188,6 @@ class ReturnUploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The file must be smaller than 2 MB.")
+        if problem := imports.size_error(upload.size):
+            raise forms.ValidationError(problem)
         return upload

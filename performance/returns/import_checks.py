@@ -10,9 +10,10 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 
 from kentforum.csvcells import unneutralised
+from kentforum.errors import error_dict
 from kentforum.forms import fit_number, number_text
 from localities.models import Locality
-from performance.catalogue import rules
+from performance.catalogue import rules, services
 from performance.catalogue.selectors import period_for_indicator
 from performance.models import (
     BreakdownCategory,
@@ -22,6 +23,7 @@ from performance.models import (
     ReportingPeriod,
     WorkflowState,
 )
+from performance.models.scope import DONE_STATES
 from performance.returns import audit, validation
 from performance.returns.exports import COLUMNS
 
@@ -119,7 +121,7 @@ class UploadContext:
     """Everything the rows are judged against, loaded with one query each."""
 
     def __init__(self, organisation, period: ReportingPeriod):
-        own = IndicatorAssignment.objects.filter(organisation=organisation)
+        own = IndicatorAssignment.objects.filter(organisation=organisation, indicator__is_active=True)
         self.indicator_ids = own.values("indicator_id")
         indicators = {i.id: i for i in Indicator.objects.filter(pk__in=self.indicator_ids)}
         localities = {loc.id: loc for loc in Locality.objects.all()}
@@ -183,7 +185,7 @@ class RowCheck:
             return
         indicator, locality = slot
         if not context.returned[indicator.id]:
-            errors.append(cell_error("period", f"{indicator.code} is not returned for {period.label}."))
+            errors.append(cell_error("period", services.not_returned_message(indicator, period)))
             row["errors"] = errors
             return
         key = (indicator.id, locality.id)
@@ -216,8 +218,8 @@ class RowCheck:
             return
         figures = (number_or_error(value, "value", errors), number_or_error(numerator, "numerator", errors),
                    number_or_error(denominator, "denominator", errors), unneutralised(commentary))
-        if len(commentary) > validation.MAX_COMMENTARY:
-            errors.append(cell_error("commentary", f"The commentary has {len(commentary):,} characters; the limit is {validation.MAX_COMMENTARY:,}."))
+        for problem in validation.commentary_errors(figures[3]).values():  # as stored: the apostrophe taken off
+            errors.append(cell_error("commentary", problem))
         group.total, group.figures = row, figures
         current = group.current = context.stored.get(key)
         group.stored_breakdowns = context.breakdowns.get(key, {})
@@ -231,7 +233,7 @@ class RowCheck:
         if current is not None:
             if current.organisation_id != self.organisation.id:
                 errors.append(cell_error("indicator_code", "This return was entered by another organisation; it cannot be changed by your upload."))
-            elif current.state in (WorkflowState.SUBMITTED, WorkflowState.APPROVED):
+            elif current.state in DONE_STATES:
                 group.frozen = True  # its rows may come back as downloaded; check_slot compares them
             elif version != current.version:
                 errors.append(cell_error(
@@ -272,7 +274,7 @@ def check_slot(group: SlotRows, context: UploadContext, history: dict | None) ->
         try:
             validation.check_draft_figures(indicator, figures, group.current)
         except ValidationError as invalid:
-            problems = {k: " ".join(v) for k, v in invalid.message_dict.items()}
+            problems = {k: " ".join(v) for k, v in error_dict(invalid, non_field="value").items()}
     if problems:
         for name, message in problems.items():
             row = total

@@ -6,7 +6,7 @@ The checks are the return form's own (``returns.validation``, ``catalogue.servic
 whole file at once (``returns.import_checks``). The confirmation checks the file again and
 saves it set-based, in one transaction (``returns.bulk_write``): a return changed since the
 preview refuses the whole file. The rows are saved as drafts, with the same versions and
-``ReturnEvent`` rows (action ``imported``) as ``workflow.indicator_return_save`` writes; the
+``ReturnEvent`` rows (action ``imported``) as ``workflow.indicator_return_save_draft`` writes; the
 officer then submits them.
 
 Limits: settings ``RETURN_IMPORT_MAX_BYTES`` and ``RETURN_IMPORT_MAX_ROWS``."""
@@ -38,8 +38,6 @@ from performance.returns.import_checks import (
 
 REQUIRED_COLUMNS = {"period", "indicator_code", "area_gss_code", "value", "numerator", "denominator"}
 OPTIONAL_COLUMNS = ("breakdown", "commentary", "version")
-MAX_ROWS = 5000  # rows of a file, the header not counted
-MAX_BYTES = 2 * 1024 * 1024
 UTF16_WITHOUT_BOM = (
     "The file looks like UTF-16 text without a byte-order mark. In Excel choose Save As, then "
     "'CSV UTF-8 (Comma delimited)'."
@@ -47,11 +45,24 @@ UTF16_WITHOUT_BOM = (
 
 
 def max_rows() -> int:
-    return int(getattr(settings, "RETURN_IMPORT_MAX_ROWS", MAX_ROWS))
+    """The most rows an upload may hold, the header not counted (settings ``RETURN_IMPORT_MAX_ROWS``)."""
+    return settings.RETURN_IMPORT_MAX_ROWS
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "RETURN_IMPORT_MAX_BYTES", MAX_BYTES))
+    """The largest upload, in bytes (settings ``RETURN_IMPORT_MAX_BYTES``)."""
+    return settings.RETURN_IMPORT_MAX_BYTES
+
+
+def size_error(size: int) -> str | None:
+    """The upload's one size rule (``max_bytes``), in one wording for the form and the service."""
+    if size > max_bytes():
+        limit = max_bytes()
+        sizes = (size_words(size), size_words(limit))
+        if sizes[0] == sizes[1]:  # rounding would hide the difference
+            sizes = (f"{size:,} bytes", f"{limit:,} bytes")
+        return f"The file is {sizes[0]}; the limit is {sizes[1]}. Split it into smaller files."
+    return None
 
 
 def decode_upload(raw: bytes) -> str:
@@ -182,8 +193,8 @@ def import_preview(*, user, organisation, period: ReportingPeriod, filename: str
     """Check an upload and keep it as a preview job; nothing is saved to the returns yet."""
     access.check_can_enter(user, organisation)
     services.check_period_open(period)
-    if len(raw) > max_bytes():
-        raise ValidationError(f"The file is {size_words(len(raw))}; the limit is {size_words(max_bytes())}. Split it into smaller files.")
+    if problem := size_error(len(raw)):
+        raise ValidationError(problem)
     text = decode_upload(raw)
     parsed = parse_upload(text=text, organisation=organisation, period=period)
     if not parsed.rows:
@@ -239,7 +250,7 @@ def import_cancel(*, user, job: ReturnImport) -> ReturnImport:
 # --- The set-based write -------------------------------------------------------------------------
 
 def save_slots(groups: list[SlotRows], *, user, organisation, period) -> None:
-    """Write the checked groups as drafts, as ``workflow.indicator_return_save`` would one by one:
+    """Write the checked groups as drafts, as ``workflow.indicator_return_save_draft`` would one by one:
     a new return at version 1; an existing draft or returned return, if anything changed, at its
     version + 1 (only if still at the version read, else ``bulk_write.Changed``), its breakdown rows
     brought in line and moved to draft; one ``imported`` event per return written. A return

@@ -1,3 +1,4 @@
+"""The returns pages' URLs (namespace ``performance``), with the catalogue's indicator list."""
 from django.urls import path
 
 from performance.catalogue import views as catalogue_views

@@ -9,7 +9,6 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
@@ -24,7 +23,17 @@ from performance.models import (
     WorkflowState,
 )
 
-MAX_COMMENTARY = 5000  # characters of a return's commentary
+COMMENTARY_MAX_LENGTH = 5000  # characters of a return's commentary, whichever door it comes through
+COMMENTARY_TOO_LONG = "The commentary has {length:,} characters; the limit is {limit:,}."
+
+
+def commentary_errors(text: str | None) -> dict[str, str]:
+    """The commentary's one rule: at most ``COMMENTARY_MAX_LENGTH`` characters. The form, the API
+    serializers and the CSV import check it with this limit; the services check it again."""
+    length = len(text or "")
+    if length > COMMENTARY_MAX_LENGTH:
+        return {"commentary": COMMENTARY_TOO_LONG.format(length=length, limit=COMMENTARY_MAX_LENGTH)}
+    return {}
 
 
 @dataclass(frozen=True)
@@ -72,9 +81,11 @@ def computed_value(indicator, figures: IndicatorFigures) -> Decimal | None:
 
 def check_draft_figures(indicator, figures: IndicatorFigures, stored=None) -> None:
     """What even a draft must satisfy: what the database itself would refuse."""
+    errors = commentary_errors(figures.commentary)
     if figures.denominator is not None and figures.denominator <= 0:
-        raise ValidationError({"denominator": "The denominator must be more than 0."})
-    if errors := quality_errors(indicator, quality_values(figures, stored)):
+        errors["denominator"] = "The denominator must be more than 0."
+    errors.update(quality_errors(indicator, quality_values(figures, stored)))
+    if errors:
         raise ValidationError(errors)
 
 
@@ -204,7 +215,7 @@ def assess_figures(indicator, locality, period, figures: IndicatorFigures) -> Fi
     )
     return FigureAssessment(
         errors=errors, warnings=warnings, status=status,
-        commentary_required=status in (rules.AMBER, rules.RED) or bool(warnings),
+        commentary_required=rules.is_off_target(status) or bool(warnings),
     )
 
 
@@ -233,12 +244,24 @@ class MilestoneProgress:
     commentary: str = ""
 
 
-def milestone_errors(progress: MilestoneProgress, milestone) -> dict[str, str]:
-    errors = {}
+def milestone_draft_errors(progress: MilestoneProgress) -> dict[str, str]:
+    """What even a draft of a milestone return must satisfy (what the database itself refuses,
+    constraint ``complete_milestone_is_100_percent``): percent complete 0..100, a complete
+    milestone 100% complete; and the commentary's limit."""
+    errors = commentary_errors(progress.commentary)
     if not 0 <= progress.percent_complete <= 100:
         errors["percent_complete"] = "Percent complete is between 0 and 100."
     elif progress.status == MilestoneReturn.Status.COMPLETE and progress.percent_complete != 100:
         errors["percent_complete"] = "A complete milestone is 100% complete."
+    return errors
+
+
+def milestone_errors(progress: MilestoneProgress, milestone) -> dict[str, str]:
+    """What a submitted milestone return must satisfy: the draft's rules, a milestone not
+    started 0% complete, a commentary when at risk or off track, a revised date after the due date."""
+    errors = milestone_draft_errors(progress)
+    if "percent_complete" in errors:
+        pass
     elif progress.status == MilestoneReturn.Status.NOT_STARTED and progress.percent_complete > 0:
         errors["percent_complete"] = "A milestone that has not started is 0% complete."
     if progress.status in (MilestoneReturn.Status.AT_RISK, MilestoneReturn.Status.OFF_TRACK) and not progress.commentary.strip():
@@ -246,9 +269,6 @@ def milestone_errors(progress: MilestoneProgress, milestone) -> dict[str, str]:
     if progress.revised_date and progress.revised_date < milestone.due_date and progress.status != MilestoneReturn.Status.COMPLETE:
         errors["revised_date"] = "A revised date is later than the due date; leave it empty if the date has not changed."
     return errors
-
-
-@transaction.atomic
 
 
 # --- What submissions are judged against, for many returns at once -------------------------------

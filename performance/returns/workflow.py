@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from performance.catalogue.services import check_period_open
+from performance.catalogue.services import check_milestone_reported_in, check_period_open, check_returned_in
 from performance.models import (
     BreakdownCategory,
     IndicatorAssignment,
@@ -30,6 +30,7 @@ from performance.models import (
     ReturnEvent,
     WorkflowState,
 )
+from performance.models.scope import EDITABLE_STATES
 from performance.returns import access
 from performance.returns.audit import draft_changes, record_event, recorded_person
 from performance.returns.validation import (
@@ -39,6 +40,7 @@ from performance.returns.validation import (
     assess_figures,
     check_draft_figures,
     creation_changes,
+    milestone_draft_errors,
     milestone_errors,
     return_values,
 )
@@ -61,7 +63,7 @@ class UnconfirmedWarnings(ValidationError):
         self.warnings = warnings
 
 
-def _bump(model, ret, *, expected_version: int, fields: dict) -> None:
+def _update_if_version(model, ret, *, expected_version: int, fields: dict) -> None:
     """Write ``fields`` only if the stored version is still ``expected_version``, in one
     conditional UPDATE; otherwise raise StaleReturnError with what is stored now."""
     now = timezone.now()
@@ -115,7 +117,7 @@ def _sync_breakdown_state(ret: IndicatorReturn) -> None:
 
 
 @transaction.atomic
-def indicator_return_save(
+def indicator_return_save_draft(
     *, indicator, locality, period: ReportingPeriod, organisation, figures: IndicatorFigures,
     breakdown=None, expected_version: int | None = None, user=None, action: str = ReturnEvent.Action.SAVED,
 ) -> IndicatorReturn:
@@ -124,6 +126,7 @@ def indicator_return_save(
     ``expected_version`` is the stored version; an approved one does not change."""
     access.check_can_enter(user, organisation)
     check_period_open(period)
+    check_returned_in(indicator, period)
     assignment = IndicatorAssignment.objects.filter(indicator=indicator, locality=locality).first()
     if user is not None and (assignment is None or assignment.organisation_id != organisation.pk):
         raise ValidationError(f"{organisation} does not return {indicator.code} for {locality}.")
@@ -155,7 +158,7 @@ def indicator_return_save(
     changes = draft_changes(ret, values, breakdowns_changed=_breakdowns_differ(ret, figures.breakdowns))
     if changes is None:
         return ret  # nothing changed: no new version, no event, the same state and reason
-    _bump(IndicatorReturn, ret, expected_version=expected_version, fields={**values, "state": WorkflowState.DRAFT})
+    _update_if_version(IndicatorReturn, ret, expected_version=expected_version, fields={**values, "state": WorkflowState.DRAFT})
     changes.update(_save_breakdowns(ret, figures.breakdowns))
     _sync_breakdown_state(ret)
     record_event(ret, action=action, user=user, from_state=from_state, changes=changes)
@@ -169,7 +172,7 @@ def _transition(model, ret, *, allowed_from, to, expected_version: int, extra: d
             f"A {ret.get_state_display().lower()} return cannot become {WorkflowState(to).label.lower()}."
         )
     from_state = ret.state
-    _bump(model, ret, expected_version=expected_version, fields={"state": to, **extra})
+    _update_if_version(model, ret, expected_version=expected_version, fields={"state": to, **extra})
     if isinstance(ret, IndicatorReturn) and ret.breakdown_id is None:
         _sync_breakdown_state(ret)
     record_event(ret, action=action, user=user, from_state=from_state, note=note, at=at)
@@ -199,7 +202,7 @@ def indicator_return_submit(
         reason = "the figures raise a warning" if assessment.warnings else "the value is off target"
         raise ValidationError({"commentary": f"Add a commentary: {reason}. Say why, and what is being done."})
     _transition(
-        IndicatorReturn, ret, allowed_from={WorkflowState.DRAFT, WorkflowState.RETURNED}, to=WorkflowState.SUBMITTED,
+        IndicatorReturn, ret, allowed_from=EDITABLE_STATES, to=WorkflowState.SUBMITTED,
         expected_version=expected_version, action=ReturnEvent.Action.SUBMITTED, user=user, at=at,
         extra={
             "submitted_at": at or timezone.now(), "submitted_by": recorded_person(user), "return_reason": "",
@@ -259,17 +262,19 @@ def _queue_rollups(ret) -> None:
     queue.queue_for_return(ret)
 
 
-def milestone_return_save(
+@transaction.atomic
+def milestone_return_save_draft(
     *, milestone, period: ReportingPeriod, organisation, progress: MilestoneProgress,
     expected_version: int | None = None, user=None,
 ) -> MilestoneReturn:
     """Save a milestone's progress for a period as a draft (optimistic locking as for indicators)."""
     access.check_can_enter(user, organisation)
     check_period_open(period)
+    check_milestone_reported_in(period)
     if user is not None and milestone.owner_id != organisation.pk:
         raise ValidationError(f"{organisation} does not report on the milestone '{milestone}'.")
-    if not 0 <= progress.percent_complete <= 100:
-        raise ValidationError({"percent_complete": "Percent complete is between 0 and 100."})
+    if errors := milestone_draft_errors(progress):
+        raise ValidationError(errors)
     fields = {
         "status": progress.status, "percent_complete": progress.percent_complete,
         "revised_date": progress.revised_date, "commentary": progress.commentary,
@@ -277,8 +282,6 @@ def milestone_return_save(
     ret = MilestoneReturn.objects.select_related("milestone", "period").filter(milestone=milestone, period=period).first()
     if ret is None:
         ret = MilestoneReturn(milestone=milestone, period=period, organisation=organisation, **fields)
-        if progress.status == MilestoneReturn.Status.COMPLETE and progress.percent_complete != 100:
-            raise ValidationError({"percent_complete": "A complete milestone is 100% complete."})
         ret.save()
         record_event(ret, action=ReturnEvent.Action.CREATED, user=user, from_state="",
                 changes={k: (None, v) for k, v in fields.items() if v not in (None, "")})
@@ -290,13 +293,11 @@ def milestone_return_save(
         raise ValidationError("This return has been submitted and is waiting for approval; it cannot be changed now.")
     if expected_version is None or expected_version != ret.version:
         raise StaleReturnError(ret)
-    if progress.status == MilestoneReturn.Status.COMPLETE and progress.percent_complete != 100:
-        raise ValidationError({"percent_complete": "A complete milestone is 100% complete."})
     from_state = ret.state
     changes = draft_changes(ret, fields)
     if changes is None:
         return ret  # nothing changed: no new version, no event, the same state and reason
-    _bump(MilestoneReturn, ret, expected_version=expected_version, fields={**fields, "state": WorkflowState.DRAFT})
+    _update_if_version(MilestoneReturn, ret, expected_version=expected_version, fields={**fields, "state": WorkflowState.DRAFT})
     record_event(ret, action=ReturnEvent.Action.SAVED, user=user, from_state=from_state, changes=changes)
     return ret
 
@@ -311,7 +312,7 @@ def milestone_return_submit(*, ret: MilestoneReturn, expected_version: int, user
     if errors := milestone_errors(progress, ret.milestone):
         raise ValidationError(errors)
     _transition(
-        MilestoneReturn, ret, allowed_from={WorkflowState.DRAFT, WorkflowState.RETURNED}, to=WorkflowState.SUBMITTED,
+        MilestoneReturn, ret, allowed_from=EDITABLE_STATES, to=WorkflowState.SUBMITTED,
         expected_version=expected_version, action=ReturnEvent.Action.SUBMITTED, user=user, at=at,
         extra={"submitted_at": at or timezone.now(), "submitted_by": recorded_person(user), "return_reason": ""},
     )

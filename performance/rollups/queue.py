@@ -21,7 +21,7 @@ _batch: contextvars.ContextVar[set | None] = contextvars.ContextVar("rollup_batc
 
 def slices_touched(ret) -> list[list[int]]:
     """The slices whose rows depend on a return: its own and the periods comparing with it (of
-    the same kind). None if the return's period is not of a kind its indicator is returned in
+    the same kind). Nothing if the return's period is not of a kind its indicator is returned in
     (``periods.period_kinds_for``): the rollup keeps no rows there, as ``rebuild_all`` does not."""
     if isinstance(ret, MilestoneReturn):
         return []

@@ -23,7 +23,7 @@ from performance.models import DataQuality, Indicator, IndicatorReturn, Indicato
 FOUR_PLACES = Decimal("0.0001")
 
 
-def _d(value) -> Decimal | None:
+def _four_places(value) -> Decimal | None:
     if value is None:
         return None
     return Decimal(str(value)).quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
@@ -112,7 +112,7 @@ def aggregate(indicator: Indicator, parts: list[dict], expected: list[Locality])
         denominator = sum((p["denominator"] for p in usable), Decimal(0))
         if denominator:
             figure.numerator, figure.denominator = numerator, denominator
-            figure.value = _d(numerator / denominator * indicator.multiplier)
+            figure.value = _four_places(numerator / denominator * indicator.multiplier)
     return figure
 
 
@@ -196,15 +196,15 @@ def compute_slice(indicator: Indicator, period: ReportingPeriod) -> list[Indicat
             ) if complete else rules.INCOMPLETE
             rows.append(IndicatorRollup(
                 indicator=indicator, locality=area, period=period, breakdown_key=key, breakdown_label=labels.get(key, key),
-                value=_d(figure.value), numerator=_d(figure.numerator), denominator=_d(figure.denominator),
-                ci_lower=_d(ci[0]) if ci else None, ci_upper=_d(ci[1]) if ci else None,
+                value=_four_places(figure.value), numerator=_four_places(figure.numerator), denominator=_four_places(figure.denominator),
+                ci_lower=_four_places(ci[0]) if ci else None, ci_upper=_four_places(ci[1]) if ci else None,
                 reporting=figure.reporting, expected=figure.expected, missing=list(figure.missing), complete=complete,
                 flags=list(figure.flags), commentary=figure.commentary,
                 target=target.target if target else None, tolerance_percent=target.tolerance_percent if target else None,
                 status=status,
-                previous_value=_d(prev_figure.value) if prev_figure else None,
+                previous_value=_four_places(prev_figure.value) if prev_figure else None,
                 direction_previous=_direction(indicator, figure, prev_figure),
-                year_ago_value=_d(year_figure.value) if year_figure else None,
+                year_ago_value=_four_places(year_figure.value) if year_figure else None,
                 direction_year=_direction(indicator, figure, year_figure),
                 computed_at=now,
             ))

@@ -49,13 +49,13 @@ def key_client(raw):
 @pytest.fixture
 def draft_and_approved(officer, approver, period, rate_indicator, count_indicator):
     """Ashford's recycling return approved (published); its KSI return only a draft."""
-    approved = workflow.indicator_return_save(
+    approved = workflow.indicator_return_save_draft(
         indicator=rate_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(numerator=Decimal(45), denominator=Decimal(100)),
     )
     workflow.indicator_return_submit(ret=approved, expected_version=approved.version, user=officer)
     workflow.return_approve(ret=approved, expected_version=approved.version, user=approver)
-    draft = workflow.indicator_return_save(
+    draft = workflow.indicator_return_save_draft(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(value=Decimal(31337)),
     )
@@ -152,7 +152,7 @@ def test_invalid_or_stale_posts_change_nothing_and_say_why(period, rate_indicato
     }, format="json")
     assert good.status_code == 201 and good.json()["version"] == 1
     ret = IndicatorReturn.objects.get()
-    workflow.indicator_return_save(indicator=rate_indicator, locality=district(), period=period, organisation=council(),
+    workflow.indicator_return_save_draft(indicator=rate_indicator, locality=district(), period=period, organisation=council(),
                                    user=officer, expected_version=ret.version,
                                    figures=validation.IndicatorFigures(numerator=Decimal(1), denominator=Decimal(2)))
     stale = client.patch(f"/api/v1/indicator-returns/{ret.pk}/", {"numerator": "40", "denominator": "100", "version": 1}, format="json")
@@ -358,7 +358,7 @@ def test_milestone_returns_are_writable_with_the_same_rules(period, officer):
 
 def test_a_reassigned_slot_does_not_open_the_previous_owners_return(period, count_indicator, officer):
     """Review finding: the new owner of a slot must not read or overwrite the old owner's draft."""
-    draft = workflow.indicator_return_save(indicator=count_indicator, locality=district(), period=period,
+    draft = workflow.indicator_return_save_draft(indicator=count_indicator, locality=district(), period=period,
                                            organisation=council(), user=officer,
                                            figures=validation.IndicatorFigures(value=Decimal(7), commentary="ashford secret"))
     services.assignment_ensure(organisation=council("Dover District Council"), indicator=count_indicator, locality=district())

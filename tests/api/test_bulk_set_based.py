@@ -1,5 +1,5 @@
 """The API's bulk write is set-based (performance/bulk.py) and stores exactly what entering each
-item through ``by_code.indicator_return_enter``, one by one in one transaction, stores: the
+item through ``by_code.indicator_return_save_by_codes``, one by one in one transaction, stores: the
 same returns, breakdown rows, versions, states, data-quality fields and audit events (actions,
 states, versions, changes, notes, who), or refuses the same items with the same errors. Each
 case is applied both ways to the same starting data, in savepoints that are rolled back, and
@@ -39,13 +39,13 @@ class _Rollback(Exception):
 
 def one_by_one(user, items: list[dict]) -> list[int]:
     """The reference: what the bulk service did before it was set-based (each item through
-    ``indicator_return_enter`` in a savepoint, every refusal collected, all or nothing)."""
+    ``indicator_return_save_by_codes`` in a savepoint, every refusal collected, all or nothing)."""
     errors, saved = [], []
     with transaction.atomic():
         for index, item in enumerate(items):
             try:
                 with transaction.atomic():
-                    saved.append(by_code.indicator_return_enter(user=user, **item).pk)
+                    saved.append(by_code.indicator_return_save_by_codes(user=user, **item).pk)
             except workflow.StaleReturnError as stale:
                 errors.append((index, {"version": [f"The return is now version {stale.current.version}; read it again."]}))
             except PermissionDenied as denied:
@@ -58,7 +58,7 @@ def one_by_one(user, items: list[dict]) -> list[int]:
 
 
 def set_based(user, items: list[dict]) -> list[int]:
-    return bulk_entry.indicator_returns_enter(user=user, items=items)
+    return bulk_entry.indicator_returns_save_by_codes(user=user, items=items)
 
 
 def snapshot(baseline_event: int) -> dict:
@@ -130,7 +130,7 @@ class Given:
         item = entry(code, **fields)
         current = self.stored(code)
         item["expected_version"] = current.version if current else None
-        return by_code.indicator_return_enter(user=user or self.officer, **{**item, "submit": False})
+        return by_code.indicator_return_save_by_codes(user=user or self.officer, **{**item, "submit": False})
 
     def submit(self, code: str):
         ret = self.stored(code)
@@ -150,7 +150,7 @@ class Given:
         indicator = self.indicators[code]
         for number, value in enumerate(values, start=1):
             earlier = open_quarter(2011, number)
-            ret = workflow.indicator_return_save(
+            ret = workflow.indicator_return_save_draft(
                 indicator=indicator, locality=district(), period=earlier, organisation=council(), user=self.officer,
                 figures=validation.IndicatorFigures(value=Decimal(value), commentary="History"),
             )
@@ -362,7 +362,7 @@ def test_a_return_changed_between_the_check_and_the_write_refuses_the_whole_writ
     events = ReturnEvent.objects.count()
 
     with pytest.raises(by_code.BulkErrors) as refused:
-        bulk_entry.indicator_returns_enter(user=given.officer, items=items)
+        bulk_entry.indicator_returns_save_by_codes(user=given.officer, items=items)
 
     # The write refused (nothing of it kept); checked again against what is stored now, the
     # stale item is named.
@@ -405,14 +405,14 @@ def test_the_bulk_costs_the_same_statements_for_10_items_as_for_300(given):
     def run(codes):
         # half new (created), half stored drafts changed and submitted
         for code in codes[::2]:
-            by_code.indicator_return_enter(user=given.officer, **entry(code, value="5"))
+            by_code.indicator_return_save_by_codes(user=given.officer, **entry(code, value="5"))
         items = [
             entry(code, value="6", commentary="ok", submit=True,
                   version=given.stored(code).version if given.stored(code) else None)
             for code in codes
         ]
         with CaptureQueriesContext(connection) as queries:
-            saved = bulk_entry.indicator_returns_enter(user=given.officer, items=items)
+            saved = bulk_entry.indicator_returns_save_by_codes(user=given.officer, items=items)
         assert len(saved) == len(codes)
         return len(queries)
 

@@ -62,7 +62,7 @@ def slots(period, count_indicator, officer):
     from performance.models import BreakdownCategory, Milestone
 
     fatal = BreakdownCategory.objects.filter(dimension__code="severity").first()
-    ret = workflow.indicator_return_save(
+    ret = workflow.indicator_return_save_draft(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(value=Decimal(12), commentary="kept", breakdowns={fatal.pk: Decimal(2)}),
     )
@@ -70,7 +70,7 @@ def slots(period, count_indicator, officer):
         title="Junction 10a opens", delivery_plan=DeliveryPlan.objects.get(name="Local Transport Plan"),
         owner=council(), due_date=datetime.date(2012, 9, 30),
     )
-    milestone_ret = workflow.milestone_return_save(
+    milestone_ret = workflow.milestone_return_save_draft(
         milestone=milestone, period=period, organisation=council(), user=officer,
         progress=validation.MilestoneProgress(status="on_track", percent_complete=30, commentary="kept"),
     )
@@ -123,7 +123,7 @@ def test_the_cursors_a_list_gives_still_page_through_it(resource, slots, period,
 
     second = Milestone.objects.create(title="Second milestone", delivery_plan=DeliveryPlan.objects.get(name="Local Transport Plan"),
                                       owner=council(), due_date=datetime.date(2012, 9, 30))
-    workflow.milestone_return_save(milestone=second, period=period, organisation=council(), user=officer,
+    workflow.milestone_return_save_draft(milestone=second, period=period, organisation=council(), user=officer,
                                    progress=validation.MilestoneProgress(status="on_track", percent_complete=10))
     IndicatorReturn.objects.update(state="approved")
     MilestoneReturn.objects.update(state="approved")
@@ -149,7 +149,7 @@ def test_a_cursor_list_keeps_its_unique_order_whatever_ordering_asks(resource, s
     for n in range(3):
         milestone = Milestone.objects.create(title=f"Milestone {n}", owner=council(), due_date=datetime.date(2012, 9, 30),
                                              delivery_plan=DeliveryPlan.objects.get(name="Local Transport Plan"))
-        workflow.milestone_return_save(milestone=milestone, period=period, organisation=council(), user=officer,
+        workflow.milestone_return_save_draft(milestone=milestone, period=period, organisation=council(), user=officer,
                                        progress=validation.MilestoneProgress(status="on_track", percent_complete=n))
     IndicatorReturn.objects.update(state="approved")
     MilestoneReturn.objects.update(state="approved")

@@ -75,7 +75,7 @@ def returns(period, count_indicator, rate_indicator, officer):
     from performance.models import Milestone
     from tests.factories import IndicatorFactory
 
-    count = workflow.indicator_return_save(
+    count = workflow.indicator_return_save_draft(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(value=Decimal(12), commentary="From the police",
                                           breakdowns={category("fatal").pk: Decimal(2), category("serious").pk: Decimal(10)},
@@ -84,12 +84,12 @@ def returns(period, count_indicator, rate_indicator, officer):
     )
     survey_indicator = IndicatorFactory(code="T-SURVEY", unit="percentage", aggregation="none", is_survey=True)
     services.assignment_ensure(organisation=council(), indicator=survey_indicator, locality=district())
-    survey = workflow.indicator_return_save(
+    survey = workflow.indicator_return_save_draft(
         indicator=survey_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(value=Decimal(64), commentary="Place Survey",
                                           quality={"ci_lower": Decimal(61), "ci_upper": Decimal(67), "sample_base": 1100}),
     )
-    rate = workflow.indicator_return_save(
+    rate = workflow.indicator_return_save_draft(
         indicator=rate_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(numerator=Decimal(45), denominator=Decimal(100), commentary="From the waste team"),
     )
@@ -97,7 +97,7 @@ def returns(period, count_indicator, rate_indicator, officer):
         title="Junction 10a opens", delivery_plan=DeliveryPlan.objects.get(name="Local Transport Plan"),
         owner=council(), due_date=datetime.date(2012, 9, 30),
     )
-    progress = workflow.milestone_return_save(
+    progress = workflow.milestone_return_save_draft(
         milestone=milestone, period=period, organisation=council(), user=officer,
         progress=validation.MilestoneProgress(status="on_track", percent_complete=30,
                                             revised_date=datetime.date(2012, 10, 31), commentary="On schedule"),

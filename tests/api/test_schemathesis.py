@@ -47,6 +47,8 @@ from performance.catalogue import periods, services
 from performance.returns import validation, workflow
 from tests.performance.test_import_fuzz import assert_nothing_partly_saved
 
+pytestmark = pytest.mark.slow  # the evidence tier (README, "Tests")
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Fuzzing-phase examples per operation: reads, writes with the submit key, anything anonymously.
 # The coverage phase (boundary values, missing required fields, wrong types, methods not allowed)
@@ -224,17 +226,17 @@ def seed_returns(officer, other_officer, approver):
     services.assignment_ensure(organisation=council(), locality=district(),
                                indicator=IndicatorFactory(code="T-FUZZ", name="Fuzzed count", min_value=Decimal(0)))
     severity = {c.code: c.pk for c in BreakdownCategory.objects.filter(dimension__code="severity")}
-    workflow.indicator_return_save(
+    workflow.indicator_return_save_draft(
         indicator=ksi, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(value=Decimal(16), breakdowns={severity["fatal"]: Decimal(2), severity["serious"]: Decimal(14)}),
     )
-    published = workflow.indicator_return_save(
+    published = workflow.indicator_return_save_draft(
         indicator=recycling, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(numerator=Decimal(45), denominator=Decimal(100)),
     )
     workflow.indicator_return_submit(ret=published, expected_version=published.version, user=officer)
     workflow.return_approve(ret=published, expected_version=published.version, user=approver)
-    workflow.indicator_return_save(
+    workflow.indicator_return_save_draft(
         indicator=ksi, locality=district("Dover"), period=period, organisation=council("Dover District Council"),
         user=other_officer, figures=validation.IndicatorFigures(value=Decimal(9)),
     )
@@ -244,7 +246,7 @@ def seed_returns(officer, other_officer, approver):
         milestone = Milestone.objects.create(title=f"Milestone of {owner}", delivery_plan=plan, owner=council(owner),
                                              due_date=datetime.date(2012, 9, 30))
         MILESTONES.append(milestone.pk)
-        workflow.milestone_return_save(milestone=milestone, period=period, organisation=council(owner), user=user,
+        workflow.milestone_return_save_draft(milestone=milestone, period=period, organisation=council(owner), user=user,
                                        progress=validation.MilestoneProgress(status="on_track", percent_complete=20))
     MILESTONES.append(Milestone.objects.create(title="Ashford's milestone with no return yet", delivery_plan=plan,
                                                owner=council(), due_date=datetime.date(2012, 12, 31)).pk)

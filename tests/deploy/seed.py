@@ -72,7 +72,7 @@ def main() -> dict:
             min_value=Decimal(0), data_owner=kcc,
         )
         services.assignment_ensure(organisation=ashford, indicator=approved, locality=locality)
-        ret = workflow.indicator_return_save(
+        ret = workflow.indicator_return_save_draft(
             indicator=approved, locality=locality, period=period, organisation=ashford, user=officer_users[0],
             figures=validation.IndicatorFigures(value=Decimal(42), commentary="seeded and approved"),
         )
@@ -87,7 +87,7 @@ def main() -> dict:
                 min_value=Decimal(0), data_owner=kcc,
             )
             services.assignment_ensure(organisation=ashford, indicator=indicator, locality=locality)
-            ret = workflow.indicator_return_save(
+            ret = workflow.indicator_return_save_draft(
                 indicator=indicator, locality=locality, period=period, organisation=ashford, user=officer_users[0],
                 figures=validation.IndicatorFigures(value=Decimal(n), commentary=f"seeded {n}"),
             )

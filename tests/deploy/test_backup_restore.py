@@ -13,7 +13,7 @@ from tests.conftest import requires_postgres, requires_redis
 
 from .conftest import create_database, drop_database, pg_env, server_url, sql
 
-pytestmark = [pytest.mark.postgres, requires_postgres, requires_redis]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, requires_postgres, requires_redis]
 
 TABLES = ("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
           "AND table_type = 'BASE TABLE' ORDER BY table_name")

@@ -35,7 +35,7 @@ from .conftest import CONCURRENCY_CLIENTS as CLIENTS
 from .conftest import CONCURRENCY_EDITS as EDITS
 from .conftest import GUNICORN_THREADS, GUNICORN_WORKERS, Browser
 
-pytestmark = [pytest.mark.postgres, requires_postgres, requires_redis]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, requires_postgres, requires_redis]
 VERSION_INPUT = "<input type=\"hidden\" name=\"version\" value=\""
 
 

@@ -31,7 +31,7 @@ from tests.conftest import requires_postgres
 from tests.factories import IndicatorFactory, council, district, open_quarter
 from tests.performance.conftest import PASSWORD, make_user
 
-pytestmark = [pytest.mark.postgres, requires_postgres]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, requires_postgres]
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK_TIMEOUT = "1s"
@@ -47,7 +47,7 @@ def slot(framework):
     period = open_quarter(2012, 1)
     indicator = IndicatorFactory(code="T-LOCK", name="Locked return", min_value=Decimal(0))
     services.assignment_ensure(organisation=council(), indicator=indicator, locality=district())
-    ret = workflow.indicator_return_save(
+    ret = workflow.indicator_return_save_draft(
         indicator=indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(value=Decimal(10)),
     )
@@ -144,14 +144,14 @@ def test_a_statement_over_the_statement_timeout_answers_503(slot, client, monkey
     client.force_login(slot["officer"])
 
 
-    real = views.workflow.indicator_return_save
+    real = views.workflow.indicator_return_save_draft
 
     def slow_save(**kwargs):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_sleep(2)")
         return real(**kwargs)
 
-    monkeypatch.setattr(views.workflow, "indicator_return_save", slow_save)
+    monkeypatch.setattr(views.workflow, "indicator_return_save_draft", slow_save)
     with as_a_web_process(statement_timeout="200ms"):
         started = time.monotonic()
         response = client.post(slot["form"], {"value": "12", "commentary": "", "version": "1", "action": "save"})

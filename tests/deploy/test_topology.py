@@ -9,7 +9,7 @@ import requests
 
 from tests.conftest import requires_postgres, requires_redis
 
-pytestmark = [pytest.mark.postgres, requires_postgres, requires_redis]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, requires_postgres, requires_redis]
 
 
 def test_a_return_submitted_and_approved_reaches_the_board_dashboard(deployment, browser, record_property):

@@ -69,6 +69,8 @@ from performance.returns import imports, validation, workflow
 from performance.rollups import engine
 from tests.factories import IndicatorFactory, council, district, open_quarter
 
+pytestmark = pytest.mark.slow  # the evidence tier (README, "Tests")
+
 # --- Roles and the districts' sentinels -------------------------------------------------------------
 
 PORTAL_ROLES = ["anon", "officer_a", "officer_b", "approver", "board_member", "forum_admin", "superuser"]
@@ -400,7 +402,7 @@ def build_world():
     for target, d in DISTRICTS.items():
         organisation, locality, officer = council(d["org"]), district(d["locality"]), users[d["officer"]]
         services.assignment_ensure(organisation=organisation, indicator=draft_indicator, locality=locality)
-        ret = workflow.indicator_return_save(
+        ret = workflow.indicator_return_save_draft(
             indicator=draft_indicator, locality=locality, period=period, organisation=organisation, user=officer,
             figures=validation.IndicatorFigures(value=d["value"], commentary=f"{d['texts'][2]} indicator"),
         )
@@ -408,7 +410,7 @@ def build_world():
             title=f"{d['locality']} town centre regeneration", delivery_plan=plan, owner=organisation,
             due_date=datetime.date(2013, 3, 31),
         )
-        ms_ret = workflow.milestone_return_save(
+        ms_ret = workflow.milestone_return_save_draft(
             milestone=milestone, period=period, organisation=organisation, user=officer,
             progress=validation.MilestoneProgress(status="at_risk", percent_complete=37, commentary=f"{d['texts'][2]} milestone"),
         )
@@ -426,7 +428,7 @@ def build_world():
     services.assignment_ensure(organisation=council(DISTRICTS["A"]["org"]), indicator=published, locality=district())
     IndicatorTarget.objects.create(indicator=published, period=period, locality=district(), target=Decimal(50),
                                    tolerance_percent=Decimal(10))
-    pub = workflow.indicator_return_save(
+    pub = workflow.indicator_return_save_draft(
         indicator=published, locality=district(), period=period, organisation=council(), user=users["officer_a"],
         figures=validation.IndicatorFigures(value=Decimal("42"), commentary="A published figure."),
     )

@@ -39,11 +39,11 @@ def milestone(db):
 
 @pytest.fixture
 def returns(officer, period, rate_indicator, milestone):
-    ret = workflow.indicator_return_save(
+    ret = workflow.indicator_return_save_draft(
         indicator=rate_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(numerator=Decimal(45), denominator=Decimal(100), commentary="as entered"),
     )
-    ms = workflow.milestone_return_save(
+    ms = workflow.milestone_return_save_draft(
         milestone=milestone, period=period, organisation=council(), user=officer,
         progress=validation.MilestoneProgress(status="on_track", percent_complete=40, commentary="as entered"),
     )

@@ -77,7 +77,7 @@ def approve_a_corrected_figure(approver, indicator, period, name="Ashford"):
     ret = IndicatorReturn.objects.get(indicator=indicator, locality=area, period=period)
     with queue.deferred() as pending:
         workflow.return_reopen(ret=ret, reason="Miscounted.", expected_version=ret.version, user=forum_team)
-        ret = workflow.indicator_return_save(indicator=indicator, locality=area, period=period, organisation=ret.organisation,
+        ret = workflow.indicator_return_save_draft(indicator=indicator, locality=area, period=period, organisation=ret.organisation,
                                              figures=IndicatorFigures(value=Decimal(99), commentary="corrected"),
                                              expected_version=ret.version)
         workflow.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)

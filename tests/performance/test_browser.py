@@ -16,8 +16,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 # Skipped on a developer machine without Chromium; in CI (CI=true) a missing browser fails instead.
 IN_CI = bool(os.environ.get("CI"))
-pytestmark = [
-    pytest.mark.browser,
+pytestmark = [pytest.mark.slow, pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists() and not IN_CI, reason="needs Debian's chromium (apt-get install chromium)"),
     pytest.mark.skipif(not AXE.exists() and not IN_CI, reason="needs node_modules (npm ci)"),
 ]

@@ -13,7 +13,7 @@ from performance.returns import validation, workflow
 from tests.conftest import requires_postgres
 from tests.factories import council, district
 
-pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, requires_postgres, pytest.mark.django_db(transaction=True)]
 
 
 def run_together(*functions):
@@ -38,13 +38,13 @@ def run_together(*functions):
 
 
 def test_concurrent_saves_through_the_service(framework, officer, period, count_indicator):
-    first = workflow.indicator_return_save(
+    first = workflow.indicator_return_save_draft(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(value=Decimal(10)),
     )
 
     def save(value):
-        return lambda: workflow.indicator_return_save(
+        return lambda: workflow.indicator_return_save_draft(
             indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
             figures=validation.IndicatorFigures(value=Decimal(value)), expected_version=first.version,
         )

@@ -34,7 +34,7 @@ def enter(indicator, locality, period, figures, approver=None, *, approve=True):
     organisation = Organisation.objects.get(locality=locality) if locality.kind == "district" else \
         Organisation.objects.get(short_name="KCC")
     services.assignment_ensure(organisation=organisation, indicator=indicator, locality=locality)
-    ret = workflow.indicator_return_save(indicator=indicator, locality=locality, period=period, organisation=organisation,
+    ret = workflow.indicator_return_save_draft(indicator=indicator, locality=locality, period=period, organisation=organisation,
                                          figures=figures)
     if approve:
         workflow.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
@@ -104,7 +104,7 @@ def test_a_revision_keeps_the_previous_value_in_the_history(approver, django_cap
         ret = enter(indicator, area, period, IndicatorFigures(value=Decimal(40), commentary="first release"), approver)
         workflow.return_reopen(ret=ret, reason="The source revised the figure", expected_version=ret.version, user=admin)
         ret.refresh_from_db()
-        revised = workflow.indicator_return_save(
+        revised = workflow.indicator_return_save_draft(
             indicator=indicator, locality=area, period=period, organisation=ret.organisation, expected_version=ret.version,
             figures=IndicatorFigures(value=Decimal(43), commentary="revised release",
                                      quality={"quality": "revised", "quality_note": "ONS revised the series",

@@ -32,7 +32,7 @@ from performance.returns import validation, workflow
 from tests.factories import council, district
 from tests.performance.test_import_fuzz import assert_nothing_partly_saved, in_savepoint, snapshot
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 EXAMPLES = int(os.environ.get("FORM_FUZZ_EXAMPLES", "120"))
 FUZZ = settings(
@@ -94,7 +94,7 @@ def post_and_check(client, url, data, kept_names):
 @pytest.fixture
 def drafts(officer, period, count_indicator, rate_indicator):
     severity = {c.code: c.pk for c in BreakdownCategory.objects.filter(dimension__code="severity")}
-    ksi = workflow.indicator_return_save(
+    ksi = workflow.indicator_return_save_draft(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(value=Decimal(16), breakdowns={severity["fatal"]: Decimal(2), severity["serious"]: Decimal(14)}),
     )
@@ -176,7 +176,7 @@ def milestones(officer, period):
                                        due_date=datetime.date(2012, 9, 30))
     fresh = Milestone.objects.create(title="Ashford milestone with no return", delivery_plan=plan, owner=council(),
                                      due_date=datetime.date(2012, 12, 31))
-    ret = workflow.milestone_return_save(milestone=started, period=period, organisation=council(), user=officer,
+    ret = workflow.milestone_return_save_draft(milestone=started, period=period, organisation=council(), user=officer,
                                          progress=validation.MilestoneProgress(status="on_track", percent_complete=20))
     return {started.pk: ret.version, fresh.pk: None}
 

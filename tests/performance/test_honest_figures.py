@@ -91,7 +91,7 @@ def test_no_surface_judges_a_figure_from_part_of_the_county(client):
         for view in column["exceptions"]:
             assert_view_is_honest(view, "forum exceptions")
             assert view.latest is not None and view.latest.complete
-    assert "Not judged: no complete county figure yet" in forum.content.decode()
+    assert rules.STATUS_LABELS[rules.INCOMPLETE] in forum.content.decode()
 
     # 4. Each Ambition Board: every indicator, exception, KPQ answer, and the draft report and its CSV.
     newer_seen = 0

@@ -1,5 +1,5 @@
 """The set-based CSV import writes exactly what saving each return through
-``workflow.indicator_return_save`` writes: the same returns, breakdown rows, versions, states and
+``workflow.indicator_return_save_draft`` writes: the same returns, breakdown rows, versions, states and
 audit changes (only the event's action differs: ``imported``). Each case is applied both ways to
 the same starting data, in savepoints that are rolled back, and the outcomes are compared."""
 import csv
@@ -55,7 +55,7 @@ def outcome(apply) -> dict:
 
 
 def save(indicator, figures, version=None, user=None):
-    return workflow.indicator_return_save(
+    return workflow.indicator_return_save_draft(
         indicator=indicator, locality=district(), period=_period["p"], organisation=council(), user=user,
         figures=figures, expected_version=version,
     )

@@ -11,7 +11,7 @@ Properties, for every file:
 - every row error names its row (as a spreadsheet numbers it, the header being row 1) and its
   column, with a message in words;
 - an accepted file, once applied, is what the services would have saved entry by entry
-  (``indicator_return_save``: the same returns, versions, states and audit changes), and the
+  (``indicator_return_save_draft``: the same returns, versions, states and audit changes), and the
   template downloaded afterwards carries the same figures and uploads again as no change at all;
 - every return is whole afterwards (``assert_nothing_partly_saved``: its audit trail replays to
   what is stored, breakdowns included);
@@ -54,7 +54,7 @@ from performance.models import (
 from performance.returns import exports, imports, validation, workflow
 from tests.factories import IndicatorFactory, council, district
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 EXAMPLES = int(os.environ.get("IMPORT_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
@@ -167,23 +167,23 @@ def slots(officer, other_officer, period, count_indicator, rate_indicator):
     version 2 with its severity breakdown (updated by a file), T-RECYC nothing yet (created),
     T-SUB submitted (refused), T-BIG a count with no minimum; Dover's T-KSI a draft (not ours)."""
     severity = {c.code: c.pk for c in BreakdownCategory.objects.filter(dimension__code="severity")}
-    ksi = workflow.indicator_return_save(
+    ksi = workflow.indicator_return_save_draft(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(value=Decimal(16), breakdowns={severity["fatal"]: Decimal(2), severity["serious"]: Decimal(14)}),
     )
-    workflow.indicator_return_save(
+    workflow.indicator_return_save_draft(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
         expected_version=ksi.version, figures=validation.IndicatorFigures(
             value=Decimal(17), commentary="Corrected", breakdowns={severity["fatal"]: Decimal(3), severity["serious"]: Decimal(14)}),
     )
     submitted = IndicatorFactory(code="T-SUB", name="Submitted count", min_value=Decimal(0))
     services.assignment_ensure(organisation=council(), locality=district(), indicator=submitted)
-    ret = workflow.indicator_return_save(indicator=submitted, locality=district(), period=period, organisation=council(),
+    ret = workflow.indicator_return_save_draft(indicator=submitted, locality=district(), period=period, organisation=council(),
                                          user=officer, figures=validation.IndicatorFigures(value=Decimal(5)))
     workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer)
     big = IndicatorFactory(code="T-BIG", name="=Formula-looking name", polarity=Indicator.Polarity.HIGHER)
     services.assignment_ensure(organisation=council(), locality=district(), indicator=big)
-    workflow.indicator_return_save(
+    workflow.indicator_return_save_draft(
         indicator=count_indicator, locality=district("Dover"), period=period, organisation=council("Dover District Council"),
         user=other_officer, figures=validation.IndicatorFigures(value=Decimal(9)),
     )
@@ -359,7 +359,7 @@ def gentle_files(draw, header, rows, notes):
             if row[5] == "" and re.fullmatch(r"\d+(\.\d+)?", row[6]):
                 notes["plain"].setdefault((row[1], row[3]), (index + 2, Decimal(row[6])))
         if row[5] == "":
-            row[9] = draw(TEXT.filter(lambda t: len(t) <= validation.MAX_COMMENTARY))
+            row[9] = draw(TEXT.filter(lambda t: len(t) <= validation.COMMENTARY_MAX_LENGTH))
     table = [header] + rows
     if draw(st.booleans()):
         order = draw(st.permutations(range(len(header))))
@@ -409,7 +409,7 @@ def apply_by_services(officer, period, job) -> None:
     parsed = imports.parse_upload(text=job.content, organisation=council(), period=period, warnings=False)
     assert not parsed.has_errors
     for group in parsed.groups:
-        workflow.indicator_return_save(
+        workflow.indicator_return_save_draft(
             indicator=group.indicator, locality=group.locality, period=period, organisation=council(), user=officer,
             figures=group.figures, expected_version=group.current.version if group.current else None,
             action=ReturnEvent.Action.IMPORTED,
@@ -570,14 +570,14 @@ def test_a_file_over_the_byte_limit_is_refused_by_the_service_and_the_page(clien
     records = template_records(slots)
     records[1][9] = "x" * 100
     raw = _file(records)
-    raw += b"\r\n" * ((imports.MAX_BYTES + 1 - len(raw)) // 2 + 1)
-    assert len(raw) > imports.MAX_BYTES
+    raw += b"\r\n" * ((imports.max_bytes() + 1 - len(raw)) // 2 + 1)
+    assert len(raw) > imports.max_bytes()
     before = counts()
-    with pytest.raises(ValidationError, match=r"The file is 2\.0 MB; the limit is 2\.0 MB"):
+    with pytest.raises(ValidationError, match=r"The file is 2,097,15\d bytes; the limit is 2,097,152 bytes"):
         imports.import_preview(user=officer, organisation=council(), period=slots, filename="big.csv", raw=raw)
     client.force_login(officer)
     response = client.post(reverse("performance:upload", args=[slots.pk]), {"file": SimpleUploadedFile("big.csv", raw, "text/csv")})
-    assert response.status_code == 400 and "smaller than 2 MB" in response.content.decode()
+    assert response.status_code == 400 and "the limit is 2,097,152 bytes" in response.content.decode()
     assert counts() == before and not ReturnImport.objects.exists()
 
 
@@ -586,7 +586,7 @@ def test_a_file_over_max_rows_is_refused_and_one_at_max_rows_is_read(officer, sl
     blank = [records[1][0], "", "", "", "", "", "", "", "", "", ""]
     filled = [r for r in records[1:] if r[1] == "T-BIG"]
     filled[0][6] = "3"
-    at_limit = [records[0]] + filled + [blank] * (imports.MAX_ROWS - 1)
+    at_limit = [records[0]] + filled + [blank] * (imports.max_rows() - 1)
     job = imports.import_preview(user=officer, organisation=council(), period=slots, filename="ok.csv", raw=_file(at_limit))
     assert job.state == ReturnImport.State.PREVIEW and [r["line"] for r in job.rows] == [2]
     before = counts()
@@ -603,7 +603,7 @@ def test_thousands_of_breakdown_rows_each_get_their_error_quickly_and_save_nothi
     total[6] = "20"
     rows = [total]
     rng = random.Random(7)
-    for n in range(imports.MAX_ROWS - 1):
+    for n in range(imports.max_rows() - 1):
         category = rng.choice(["severity:fatal", "severity:serious", f"severity:made-up-{n}", "age_band:under-16", "=1+1"])
         rows.append([total[0], "T-KSI", "", total[3], "", category, str(rng.randint(0, 50)), "", "", "", ""])
     before = counts()
@@ -687,7 +687,7 @@ def test_every_csv_export_neutralises_formulas_and_keeps_negative_numbers(client
     signed = IndicatorFactory(code="T-NEG", name="=HYPERLINK(\"http://evil.example\")", polarity=Indicator.Polarity.HIGHER,
                               unit=Indicator.Unit.SCORE, aggregation=Indicator.Aggregation.NONE)
     services.assignment_ensure(organisation=council(), locality=district(), indicator=signed)
-    ret = workflow.indicator_return_save(indicator=signed, locality=district(), period=period, organisation=council(), user=officer,
+    ret = workflow.indicator_return_save_draft(indicator=signed, locality=district(), period=period, organisation=council(), user=officer,
                                          figures=validation.IndicatorFigures(value=Decimal("-12.5"), commentary="+cmd|' /C calc'!A0"))
     workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
     workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)

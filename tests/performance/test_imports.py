@@ -51,7 +51,7 @@ def test_template_lists_only_the_officers_own_returns(client, officer, period, c
 
 
 def test_exported_text_cannot_run_as_a_spreadsheet_formula(client, officer, period, count_indicator):
-    workflow.indicator_return_save(
+    workflow.indicator_return_save_draft(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(value=5, commentary='=HYPERLINK("http://evil.example","click")'),
     )
@@ -127,7 +127,7 @@ def test_a_return_changed_between_preview_and_confirmation_saves_nothing(client,
     response = upload(client, period, to_csv(rows))
     job = ReturnImport.objects.get()
     # Meanwhile, someone saves the recycling return in the browser.
-    workflow.indicator_return_save(
+    workflow.indicator_return_save_draft(
         indicator=rate_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(numerator=1, denominator=2),
     )
@@ -163,7 +163,7 @@ def test_an_officer_cannot_upload_another_districts_rows(client, other_officer, 
 def test_a_submitted_return_may_come_back_unchanged_but_not_changed(client, officer, period, count_indicator, rate_indicator):
     """The template carries submitted returns' figures: uploaded as downloaded they are left
     alone (and the page says so); changed, they are an error naming the row and nothing is saved."""
-    ret = workflow.indicator_return_save(
+    ret = workflow.indicator_return_save_draft(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(value=Decimal(14), commentary="Fewer collisions"),
     )

@@ -29,7 +29,7 @@ def test_no_reminder_for_an_organisation_that_has_submitted(officer, other_offic
 
     from tests.factories import council, district
 
-    ret = workflow.indicator_return_save(
+    ret = workflow.indicator_return_save_draft(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(value=Decimal(15)),
     )

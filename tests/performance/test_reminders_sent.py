@@ -114,7 +114,7 @@ def test_reminders_are_sent_once_and_an_organisation_given_an_address_later_is_r
 
 def test_the_overdue_notice_is_its_own_kind_and_counts_what_is_still_outstanding(kent, officer, period, count_indicator):
     assert reminders.reminders_send(today=period.deadline - datetime.timedelta(days=7)) == 4
-    ret = workflow.indicator_return_save(
+    ret = workflow.indicator_return_save_draft(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(value=Decimal(15)),
     )
@@ -131,7 +131,7 @@ def test_the_overdue_notice_is_its_own_kind_and_counts_what_is_still_outstanding
 
 
 def test_an_organisation_with_nothing_outstanding_is_not_e_mailed(kent, other_officer, period, count_indicator):
-    ret = workflow.indicator_return_save(
+    ret = workflow.indicator_return_save_draft(
         indicator=count_indicator, locality=district("Dover"), period=period, organisation=council("Dover District Council"),
         user=other_officer, figures=validation.IndicatorFigures(value=Decimal(15)),
     )

@@ -32,7 +32,7 @@ def approve(indicator, locality, period, figures, approver):
     services.assignment_ensure(organisation=organisation, indicator=indicator, locality=locality)
     if not figures.commentary:
         figures = IndicatorFigures(**{**figures.__dict__, "commentary": "Checked against the source."})
-    ret = workflow.indicator_return_save(indicator=indicator, locality=locality, period=period,
+    ret = workflow.indicator_return_save_draft(indicator=indicator, locality=locality, period=period,
                                          organisation=organisation, figures=figures)
     workflow.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
     workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)
@@ -178,7 +178,7 @@ def test_milestones_roll_up_with_overdue_and_slipped(approver, django_capture_on
     due = Milestone.objects.create(title="Due and slipping", delivery_plan=plan, owner=council(), due_date=datetime.date(2012, 5, 1))
     period = open_quarter(2012, 1)
     with django_capture_on_commit_callbacks(execute=True):
-        ret = workflow.milestone_return_save(milestone=due, period=period, organisation=council(), user=officer,
+        ret = workflow.milestone_return_save_draft(milestone=due, period=period, organisation=council(), user=officer,
                                              progress=validation.MilestoneProgress(status="at_risk", percent_complete=60,
                                                                                  revised_date=datetime.date(2012, 11, 30),
                                                                                  commentary="Contractor late"))
@@ -253,7 +253,7 @@ def test_a_county_figure_returned_in_its_own_right(approver, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=True):
         approve_all(indicator, period, lambda n: IndicatorFigures(value=Decimal(400 + n)), approver, areas=districts()[:2])
         services.assignment_ensure(organisation=kcc, indicator=indicator, locality=county())
-        ret = workflow.indicator_return_save(indicator=indicator, locality=county(), period=period, organisation=kcc,
+        ret = workflow.indicator_return_save_draft(indicator=indicator, locality=county(), period=period, organisation=kcc,
                                              figures=IndicatorFigures(value=Decimal(523), commentary="ASHE, published"))
         workflow.indicator_return_submit(ret=ret, expected_version=ret.version, confirm_warnings=True)
         workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)

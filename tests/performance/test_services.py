@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def save(indicator, period, figures, **kwargs):
-    return workflow.indicator_return_save(
+    return workflow.indicator_return_save_draft(
         indicator=indicator, locality=district(), period=period, organisation=council(), figures=figures, **kwargs
     )
 
@@ -129,17 +129,17 @@ def test_milestone_progress_with_locking():
         due_date=datetime.date(2011, 12, 31),
     )
     period = open_quarter()
-    ret = workflow.milestone_return_save(
+    ret = workflow.milestone_return_save_draft(
         milestone=milestone, period=period, organisation=council(),
         progress=MilestoneProgress(status="on_track", percent_complete=40),
     )
     with pytest.raises(StaleReturnError):
-        workflow.milestone_return_save(
+        workflow.milestone_return_save_draft(
             milestone=milestone, period=period, organisation=council(),
             progress=MilestoneProgress(status="at_risk", percent_complete=40), expected_version=ret.version + 1,
         )
     with pytest.raises(ValidationError, match="100% complete"):
-        workflow.milestone_return_save(
+        workflow.milestone_return_save_draft(
             milestone=milestone, period=period, organisation=council(),
             progress=MilestoneProgress(status="complete", percent_complete=80), expected_version=ret.version,
         )

@@ -33,7 +33,7 @@ def judged(approver, django_capture_on_commit_callbacks):
     council = Organisation.objects.get(locality=district())
     services.assignment_ensure(organisation=council, indicator=indicator, locality=district())
     with django_capture_on_commit_callbacks(execute=True):
-        ret = workflow.indicator_return_save(
+        ret = workflow.indicator_return_save_draft(
             indicator=indicator, locality=district(), period=period, organisation=council,
             figures=IndicatorFigures(numerator=Decimal(30), denominator=Decimal(100), commentary="Below target."),
         )

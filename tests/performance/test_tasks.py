@@ -98,7 +98,7 @@ def test_a_return_approved_over_http_reaches_the_dashboard_through_the_worker(fr
     indicator.ambitions.add(kpq.ambition)
     period = open_quarter(2012, 3)
     services.assignment_ensure(organisation=council(), indicator=indicator, locality=district())
-    ret = workflow.indicator_return_save(indicator=indicator, locality=district(), period=period, organisation=council(),
+    ret = workflow.indicator_return_save_draft(indicator=indicator, locality=district(), period=period, organisation=council(),
                                          user=officer, figures=validation.IndicatorFigures(numerator=Decimal(4321), denominator=Decimal(10000)))
     workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer)
     client.force_login(approver)

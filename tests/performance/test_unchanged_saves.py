@@ -45,7 +45,7 @@ def milestone(db):
 
 
 def ksi_draft(officer, period, count_indicator):
-    return workflow.indicator_return_save(
+    return workflow.indicator_return_save_draft(
         indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(
             value=Decimal(18), commentary="From the police", breakdowns={category("fatal").pk: Decimal(2)},
@@ -61,7 +61,7 @@ def ksi_returned(officer, approver, period, count_indicator):
 
 
 def milestone_draft(officer, period, milestone):
-    return workflow.milestone_return_save(
+    return workflow.milestone_return_save_draft(
         milestone=milestone, period=period, organisation=council(), user=officer,
         progress=validation.MilestoneProgress(status="at_risk", percent_complete=30,
                                             revised_date=datetime.date(2012, 10, 31), commentary="Contractor delayed"),
@@ -295,7 +295,7 @@ def test_an_upload_that_changes_another_row_leaves_the_return_as_it_was(
 ):
     ret = (ksi_draft(officer, period, count_indicator) if state == "draft"
            else ksi_returned(officer, approver, period, count_indicator))
-    other = workflow.indicator_return_save(
+    other = workflow.indicator_return_save_draft(
         indicator=rate_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(numerator=Decimal(10), denominator=Decimal(40)),
     )
@@ -336,7 +336,7 @@ def test_an_upload_that_leaves_a_submitted_provisional_return_as_downloaded_is_a
     (not the default, final) comes back as downloaded, and is unchanged."""
     ret = ksi_draft(officer, period, count_indicator)
     workflow.indicator_return_submit(ret=ret, expected_version=ret.version, user=officer, confirm_warnings=True)
-    workflow.indicator_return_save(
+    workflow.indicator_return_save_draft(
         indicator=rate_indicator, locality=district(), period=period, organisation=council(), user=officer,
         figures=validation.IndicatorFigures(numerator=Decimal(10), denominator=Decimal(40)),
     )

@@ -139,7 +139,7 @@ def test_an_outlier_against_the_areas_history_warns(client, officer, period, cou
 
     for number, value in ((1, 20), (2, 21), (3, 19), (4, 20)):
         quarter = open_quarter(2011, number)
-        ret = workflow.indicator_return_save(indicator=count_indicator, locality=district(), period=quarter,
+        ret = workflow.indicator_return_save_draft(indicator=count_indicator, locality=district(), period=quarter,
                                              organisation=council(), figures=validation.IndicatorFigures(value=Decimal(value)))
         workflow.indicator_return_submit(ret=ret, expected_version=ret.version)
         workflow.return_approve(ret=ret, expected_version=ret.version, user=approver)
@@ -264,7 +264,7 @@ def test_a_return_page_lists_the_latest_changes_and_links_to_all_of_them(client,
 
     ret = None
     for n in range(selectors.HISTORY_SHOWN + 5):
-        ret = workflow.indicator_return_save(
+        ret = workflow.indicator_return_save_draft(
             indicator=count_indicator, locality=district(), period=period, organisation=council(), user=officer,
             figures=validation.IndicatorFigures(value=Decimal(n)), expected_version=ret.version if ret else None,
         )

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from celery.signals import after_task_publish
 from django.db import connection
 
@@ -43,7 +44,7 @@ from tests.conftest import requires_postgres, requires_redis
 from . import data
 from .conftest import FIGURES, RESTORE_INTERVAL, WORKER_LOST_WAIT
 
-pytestmark = [requires_postgres, requires_redis]
+pytestmark = [pytest.mark.slow, requires_postgres, requires_redis]
 
 WORKER_START = 20.0  # seconds a new worker may take to start on a loaded machine
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from performance.models import DataQuality, IndicatorReturn, MilestoneReturn
+from performance.returns.validation import COMMENTARY_MAX_LENGTH
+
+COMMENTARY_LIMIT = f"The commentary is at most {COMMENTARY_MAX_LENGTH:,} characters."
 
 
 class IndicatorReturnSerializer(serializers.ModelSerializer):
@@ -34,7 +37,8 @@ class IndicatorReturnWriteSerializer(serializers.Serializer):
     value = serializers.DecimalField(max_digits=20, decimal_places=4, required=False, allow_null=True)
     numerator = serializers.DecimalField(max_digits=20, decimal_places=4, required=False, allow_null=True)
     denominator = serializers.DecimalField(max_digits=20, decimal_places=4, required=False, allow_null=True)
-    commentary = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    commentary = serializers.CharField(required=False, allow_blank=True, max_length=COMMENTARY_MAX_LENGTH, default="",
+                                       error_messages={"max_length": COMMENTARY_LIMIT})
     breakdowns = serializers.DictField(
         child=serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True), required=False, default=dict,
         help_text='Values by breakdown, e.g. {"severity:fatal": 2, "severity:serious": 14}.',
@@ -93,7 +97,8 @@ class MilestoneReturnWriteSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=MilestoneReturn.Status.choices)
     percent_complete = serializers.IntegerField(min_value=0, max_value=100)
     revised_date = serializers.DateField(required=False, allow_null=True)
-    commentary = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    commentary = serializers.CharField(required=False, allow_blank=True, max_length=COMMENTARY_MAX_LENGTH, default="",
+                                       error_messages={"max_length": COMMENTARY_LIMIT})
     version = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     submit = serializers.BooleanField(required=False, default=False)
 

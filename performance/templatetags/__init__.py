@@ -1,0 +1,1 @@
+"""Template filters of the performance app."""
