@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install assets setup worker beat check clean bench
+.PHONY: run test fast install assets setup worker beat check clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ run: setup
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fast tier only (README, "Two commands"): everything but the evidence suites marked slow.
+fast: install
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 worker: install
 	$(BIN)/celery -A kentforum worker --loglevel=info

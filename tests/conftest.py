@@ -29,3 +29,11 @@ requires_postgres = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs DATABASE_URL pointing at PostgreSQL"
 )
 requires_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every browser flow belongs to the evidence tier: a test marked ``browser`` is ``slow`` too,
+    so ``pytest -m "not slow"`` needs no Chromium."""
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)

@@ -7,7 +7,11 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import pytest
+
 from tests.conftest import requires_postgres, requires_redis
+
+pytestmark = pytest.mark.slow  # the evidence tier (README, "Tests")
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = {
