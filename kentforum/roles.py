@@ -2,9 +2,10 @@
 
 - Officer: enters returns for their own organisation.
 - Approver: approves returns or sends them back with a reason.
-- Board member: reads the dashboards of the boards.
+- Board member: reads the dashboards, adds judgements to KPQs, and publishes the reports of
+  the boards they sit on.
 - Forum team admin: keeps the framework in the admin, opens and locks periods.
-A user's organisation is that of the Person linked to them.
+A user's organisation is that of the Person linked to them. ``require_role`` guards a page by role.
 """
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ def draft_changes(ret, values: dict, *, breakdowns_changed: bool = False) -> dic
     A save that writes nothing keeps the return's version and state: a returned return stays
     returned. One that writes moves the return to draft (the state change is recorded unless
     it is a draft already); its ``return_reason`` stays until it is submitted again. The CSV
-    import (``imports._save``) follows the same rule through this function."""
+    import (``imports.save_slots``) follows the same rule through this function."""
     changes = field_changes(ret, values)
     if not changes and not breakdowns_changed:
         return None

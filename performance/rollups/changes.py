@@ -16,7 +16,7 @@ def target_changed(*, indicator, period) -> None:
     (and every dashboard) judge the figures against it at once instead of after the nightly
     rebuild. That slice is the target's own indicator in its own period only: a status is
     judged against its own period's target, and direction of travel compares figures, never
-    targets (``reference.compute_slice``, ``rollups_pg``). Nothing is queued for a period of a
+    targets (``reference.compute_slice``, ``postgres``). Nothing is queued for a period of a
     kind the indicator is not returned in (``periods.period_kinds_for``), where the rollup
     keeps no rows. Every writer of targets calls it, through ``target_save`` and
     ``target_delete`` (the admin's target pages and the targets on an indicator's page)."""

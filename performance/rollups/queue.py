@@ -42,7 +42,7 @@ def queue_for_return(ret) -> None:
 
 def queue_slices(slices: list[list[int]]) -> None:
     """After the surrounding transaction commits (or at the end of a ``deferred`` block), roll
-    up these [indicator_id, period_id] slices (``services.target_changed`` queues a target's)."""
+    up these [indicator_id, period_id] slices (``changes.target_changed`` queues a target's)."""
     _queue(slices=slices, milestone_periods=[])
 
 
