@@ -1,5 +1,6 @@
 """Reads of the partnership structure: boards and their members, partnerships, officer groups."""
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from .models import Board, BoardMembership, OfficerGroup, StrategicPartnership
 
@@ -23,3 +24,16 @@ def board_detail(slug: str) -> Board:
 
 def partnership_list() -> QuerySet[StrategicPartnership]:
     return StrategicPartnership.objects.select_related("lead_board").prefetch_related("supported_boards")
+
+
+def current_memberships(person) -> QuerySet[BoardMembership]:
+    """A person's seats that hold today: started (or with no start date) and not ended. Ambition
+    Boards first, then Locality Boards, then the rest."""
+    today = timezone.localdate()
+    return (
+        BoardMembership.objects.filter(person=person)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .filter(Q(start_date__isnull=True) | Q(start_date__lte=today))
+        .select_related("board__ambition", "board__locality")
+        .order_by("board__kind", "board__name")
+    )

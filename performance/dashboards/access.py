@@ -5,12 +5,10 @@ Forum team or a current member of that board."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
-from django.utils import timezone
 
 from kentforum.actors import KeyActor
 from kentforum.roles import Role, user_roles
-from partnerships.models import BoardMembership
+from partnerships.selectors import current_memberships
 
 
 def can_judge(user) -> bool:
@@ -36,13 +34,7 @@ def can_publish_report(user, board) -> bool:
     person = getattr(user, "person", None)
     if Role.BOARD_MEMBER not in roles or board is None or person is None:
         return False
-    today = timezone.localdate()
-    return (
-        BoardMembership.objects.filter(board=board, person=person)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .filter(Q(start_date__isnull=True) | Q(start_date__lte=today))
-        .exists()
-    )
+    return current_memberships(person).filter(board=board).exists()
 
 
 def check_can_publish_report(user, board) -> None:
