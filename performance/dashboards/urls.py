@@ -12,5 +12,6 @@ urlpatterns = [
     path("ambitions/<int:number>/report/publish/", views.board_report_publish, name="board-report-publish"),
     path("localities/<str:gss_code>/", views.locality, name="locality"),
     path("kpqs/<str:code>/", views.kpq, name="kpq"),
+    path("indicators/<str:code>/", views.indicator, name="indicator"),
     path("reports/<int:pk>/", views.published_report, name="report"),
 ]

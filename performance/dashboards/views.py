@@ -20,7 +20,8 @@ from kentforum.errors import summary_pairs
 from localities.models import Locality
 from partnerships.models import Board
 from performance.dashboards import access, judgements, pages, reports
-from performance.models import BoardReport, KPQJudgement
+from performance.dashboards.indicator import indicator_page
+from performance.models import BoardReport, Indicator, KPQJudgement
 
 
 @require_GET
@@ -51,6 +52,17 @@ def locality(request, gss_code: str):
     except Locality.DoesNotExist as exc:
         raise Http404 from exc
     return render(request, "dashboards/locality.html", context)
+
+
+@require_GET
+def indicator(request, code: str):
+    """Who may see it: anyone (approved figures only). An indicator's drill-down: Kent over time,
+    every district, breakdowns, targets, data quality, definition and source."""
+    try:
+        context = indicator_page(code)
+    except Indicator.DoesNotExist as exc:
+        raise Http404 from exc
+    return render(request, "dashboards/indicator.html", context)
 
 
 @require_http_methods(["GET", "POST"])

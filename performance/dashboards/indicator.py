@@ -1,0 +1,125 @@
+"""An indicator's own page (the drill-down from a board's scorecard): the county trend with its
+confidence intervals, every district side by side (ranked where districts may be compared, and
+a table of districts by period), the breakdowns, the targets, the officers' commentary, the
+data-quality flags, and the definition and source. Read from the summary tables and the
+catalogue only, in a fixed number of queries."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from localities.models import Locality
+from performance.catalogue import rules
+from performance.dashboards import charts
+from performance.dashboards.figures import TREND_LENGTH, Evidence, IndicatorView, comparable_between_districts
+from performance.models import Indicator, IndicatorRollup, IndicatorTarget
+
+DISTRICT_PERIODS = 6  # periods in the table of districts by period
+
+
+@dataclass
+class DistrictRow:
+    """One district's figures in the table of districts by period, newest period last."""
+
+    locality: Locality
+    cells: list[IndicatorRollup | None]
+
+
+@dataclass
+class BreakdownGroup:
+    """The county's figures by one dimension (age, sex, severity ...) in one period."""
+
+    dimension: str
+    rows: list[IndicatorRollup]
+    total: object  # the county's total in that period, for the shares
+
+
+def _dimension(row: IndicatorRollup) -> str:
+    label = row.breakdown_label or row.breakdown_key
+    return label.split(":", 1)[0].strip() if ":" in label else row.breakdown_key.split(":", 1)[0]
+
+
+def _category(row: IndicatorRollup) -> str:
+    label = row.breakdown_label or row.breakdown_key
+    return label.split(":", 1)[1].strip() if ":" in label else label
+
+
+def ranking(indicator: Indicator, rows: list[IndicatorRollup], all_districts: int) -> tuple[list[IndicatorRollup], str]:
+    """The districts best first, or none and why not: only where districts may be compared (not
+    counts), a better direction exists, and every district has a figure."""
+    if not comparable_between_districts(indicator):
+        return [], "Not ranked: a count mostly measures how big a district is."
+    if indicator.polarity == Indicator.Polarity.NEUTRAL:
+        return [], "Not ranked: neither higher nor lower is better."
+    if len(rows) < all_districts:
+        return [], f"Not ranked: {len(rows)} of {all_districts} districts have an approved figure."
+    return sorted(rows, key=lambda r: r.value, reverse=indicator.polarity == Indicator.Polarity.HIGHER), ""
+
+
+def indicator_page(code: str) -> dict:
+    """Everything the indicator's page shows. Raises Indicator.DoesNotExist for an unknown or
+    inactive indicator."""
+    indicator = (
+        Indicator.objects.select_related("data_owner", "baseline_period")
+        .prefetch_related("kpqs__ambition", "ambitions", "breakdown_dimensions").get(code=code, is_active=True)
+    )
+    view: IndicatorView = Evidence([indicator], history=TREND_LENGTH).views[indicator.pk]
+    districts = list(Locality.objects.filter(kind=Locality.Kind.DISTRICT).order_by("name"))
+    # One kind of period in the table (a monthly indicator has months and quarters): the kind of
+    # the headline figure, else of the newest district figure.
+    newest = view.latest or view.newer_incomplete or (
+        IndicatorRollup.objects.filter(indicator=indicator, breakdown_key="").select_related("period")
+        .order_by("-period__start").first()
+    )
+    rows = list(
+        IndicatorRollup.objects.filter(indicator=indicator, locality__kind=Locality.Kind.DISTRICT, breakdown_key="",
+                                       period__kind=newest.period.kind if newest else "")
+        .select_related("period", "locality").order_by("-period__start")[: DISTRICT_PERIODS * len(districts)]
+    )
+    periods = sorted({r.period for r in rows}, key=lambda p: p.start)[-DISTRICT_PERIODS:]
+    by_area: dict[int, dict[int, IndicatorRollup]] = defaultdict(dict)
+    for row in rows:
+        by_area[row.locality_id][row.period_id] = row
+    table = [DistrictRow(locality=d, cells=[by_area[d.pk].get(p.pk) for p in periods]) for d in districts]
+
+    # The districts in the latest period with a complete county figure (else their own latest).
+    focus = view.latest.period if view.latest else (periods[-1] if periods else None)
+    in_focus = [
+        by_area[d.pk][focus.pk] for d in districts
+        if focus and focus.pk in by_area[d.pk] and by_area[d.pk][focus.pk].value is not None
+    ]
+    ranked, not_ranked = ranking(indicator, in_focus, len(districts))
+    chart = None
+    if in_focus and comparable_between_districts(indicator):
+        chart_rows = [{"area": r.locality.name, "value": r.value, "lower": r.ci_lower, "upper": r.ci_upper,
+                       "highlight": False, "county": False} for r in in_focus]
+        if view.latest is not None:
+            chart_rows.append({"area": "Kent (KCC area)", "value": view.latest.value, "lower": view.latest.ci_lower,
+                               "upper": view.latest.ci_upper, "highlight": True, "county": True})
+        chart = charts.ranked_chart(title=f"{indicator.name}, {focus.label}", unit=indicator.get_unit_display(),
+                                    rows=chart_rows)
+
+    groups: dict[str, list[IndicatorRollup]] = defaultdict(list)
+    if focus is not None:
+        for row in (IndicatorRollup.objects.filter(indicator=indicator, period=focus, locality__kind=Locality.Kind.COUNTY)
+                    .exclude(breakdown_key="").order_by("breakdown_key")):
+            groups[_dimension(row)].append(row)
+    breakdowns = [
+        BreakdownGroup(dimension=name, rows=[r for r in group if r.value is not None] or group,
+                       total=view.latest.value if view.latest else None)
+        for name, group in sorted(groups.items())
+    ]
+    for group in breakdowns:
+        for row in group.rows:
+            row.category = _category(row)
+
+    targets = list(
+        IndicatorTarget.objects.filter(indicator=indicator).select_related("period", "locality")
+        .order_by("-period__start", "locality__name")[:24]
+    )
+    return {
+        "indicator": indicator, "view": view, "periods": periods, "table": table, "focus": focus,
+        "ranked": ranked, "not_ranked": not_ranked, "district_chart": chart, "breakdowns": breakdowns,
+        "targets": targets, "status_labels": rules.STATUS_LABELS,
+        "flagged": [r for r in [view.latest, view.newer_incomplete, *in_focus] if r is not None and r.flags],
+    }
