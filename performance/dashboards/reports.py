@@ -59,6 +59,7 @@ def _report_indicator(view: IndicatorView) -> dict:
     latest, newer = view.latest, view.newer_incomplete
     return {
         "code": view.indicator.code, "name": view.indicator.name, "unit": view.indicator.get_unit_display(),
+        "decimal_places": view.indicator.decimal_places,  # how the page writes the figures (the CSV keeps them whole)
         "period": latest.period.label if latest else "",
         "value": str(latest.value) if latest and latest.value is not None else "",
         "target": str(latest.target) if latest and latest.target is not None else "",
