@@ -18,7 +18,7 @@ GREY = "#505a5f"
 ORANGE = "#f47738"
 
 
-def _safe_json(figure: dict) -> str:
+def safe_json(figure: dict) -> str:
     """The figure as JSON that is safe inside <script type="application/json">: no "<", ">" or
     "&" can end the script element (names come from the framework, which people edit)."""
     text = orjson.dumps(figure).decode()
@@ -68,7 +68,7 @@ def trend_chart(*, title: str, unit: str, points: list[dict]) -> str:
         xaxis={"type": "category", "automargin": True},
         yaxis={"title": {"text": unit}, "gridcolor": "#e5e5e5", "automargin": True},
     )
-    return _safe_json({"data": data, "layout": layout})
+    return safe_json({"data": data, "layout": layout})
 
 
 def ranked_chart(*, title: str, unit: str, rows: list[dict]) -> str:
@@ -94,4 +94,4 @@ def ranked_chart(*, title: str, unit: str, rows: list[dict]) -> str:
         xaxis={"title": {"text": unit}, "gridcolor": "#e5e5e5", "automargin": True},
         yaxis={"type": "category", "automargin": True},  # room for the longest area name
     )
-    return _safe_json({"data": [bar], "layout": layout})
+    return safe_json({"data": [bar], "layout": layout})

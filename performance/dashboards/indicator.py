@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from localities.models import Locality
 from performance.catalogue import rules
-from performance.dashboards import charts
+from performance.dashboards import charts, maps
 from performance.dashboards.figures import TREND_LENGTH, Evidence, IndicatorView, comparable_between_districts
 from performance.models import Indicator, IndicatorRollup, IndicatorTarget
 
@@ -99,6 +99,23 @@ def indicator_page(code: str) -> dict:
         chart = charts.ranked_chart(title=f"{indicator.name}, {focus.label}", unit=indicator.get_unit_display(),
                                     rows=chart_rows)
 
+    district_map, map_rows, map_note = None, [], ""
+    if in_focus:
+        judged = any(r.status in (rules.GREEN, rules.AMBER, rules.RED) for r in in_focus)
+        by = "status" if judged else ("quintile" if comparable_between_districts(indicator) else None)
+        if by is None:
+            map_note = "Not mapped: with no district targets, a map of a count would mostly show how big each district is."
+        else:
+            by_gss = {r.locality.gss_code: r for r in in_focus}
+            areas = [{"gss_code": d.gss_code, "name": d.name, "value": by_gss[d.gss_code].value if d.gss_code in by_gss else None,
+                      "status": by_gss[d.gss_code].status if d.gss_code in by_gss else None} for d in districts]
+            map_rows = maps.classify(areas, by=by)
+            district_map = maps.map_chart(
+                title=f"{indicator.name} by district, {focus.label}", areas=areas, by=by, places=indicator.decimal_places,
+            )
+            map_note = ("Coloured by each district's status against its target." if by == "status" else
+                        "Coloured by the fifth of the districts each falls in (quintiles of the value), not by target.")
+
     groups: dict[str, list[IndicatorRollup]] = defaultdict(list)
     if focus is not None:
         for row in (IndicatorRollup.objects.filter(indicator=indicator, period=focus, locality__kind=Locality.Kind.COUNTY)
@@ -120,6 +137,8 @@ def indicator_page(code: str) -> dict:
     return {
         "indicator": indicator, "view": view, "periods": periods, "table": table, "focus": focus,
         "ranked": ranked, "not_ranked": not_ranked, "district_chart": chart, "breakdowns": breakdowns,
+        "district_map": district_map, "map_rows": map_rows, "map_note": map_note,
+        "map_attribution": maps.ATTRIBUTION, "map_outside": maps.OUTSIDE,
         "targets": targets, "status_labels": rules.STATUS_LABELS,
         "flagged": [r for r in [view.latest, view.newer_incomplete, *in_focus] if r is not None and r.flags],
     }

@@ -27,7 +27,7 @@ def test_anyone_reads_an_indicator_with_every_section(client, approver):
     for section in ("Kent over time", "Every district", "Breakdowns", "Targets", "Data quality", "Definition and source"):
         assert section in html
     assert rate.definition in html and "Ashford" in html and "Tunbridge Wells" in html
-    assert html.count('class="kf-chart"') == 2  # the county trend and the districts, each beside its table
+    assert html.count('class="kf-chart"') == 3  # the county trend, the districts and the map, each beside its table
     assert 'href="#districts"' in html
 
 
