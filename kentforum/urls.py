@@ -12,6 +12,7 @@ admin.site.index_title = "Keep the framework"
 urlpatterns = [
     path("", views.home, name="home"),
     path("welcome/", views.landing, name="landing"),
+    path("search/", views.search, name="search"),
     path("delivery-plans/", views.delivery_plans, name="delivery-plans"),
     path("partnerships/", views.partnerships, name="partnerships"),
     path("boards/<slug:slug>/", views.board, name="board"),

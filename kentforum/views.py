@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET
 
 from ambitions.selectors import ambition_list, delivery_plan_list
 from kentforum.roles import Role, user_roles
+from kentforum.search import MAX_WORDS
+from kentforum.search import search as search_framework
 from partnerships.models import Board
 from partnerships.selectors import board_detail, board_list, current_memberships, partnership_list
 
@@ -77,3 +79,11 @@ def landing_url(user) -> str:
 def landing(request):
     """Who may use it: anyone signed in (the sign-in page sends everyone here)."""
     return redirect(landing_url(request.user))
+
+
+@require_GET
+def search(request):
+    """Who may use it: anyone (it finds published things only). ``?q=`` words."""
+    query = request.GET.get("q", "")[:300]
+    results = search_framework(query)
+    return render(request, "kentforum/search.html", {"query": query, "results": results, "max_words": MAX_WORDS})
