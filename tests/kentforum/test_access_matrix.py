@@ -192,6 +192,12 @@ EXPECTED: dict[str, dict] = {
     r"^dashboards/ambitions/<int:number>/$": PUBLIC_PAGE,
     r"^dashboards/localities/<str:gss_code>/$": PUBLIC_PAGE,
     r"^dashboards/reports/<int:pk>/$": PUBLIC_PAGE,
+    # An indicator's own page reads the summary tables only (approved figures): anyone.
+    r"^dashboards/indicators/<str:code>/$": PUBLIC_PAGE,
+    # The search finds published things only: anyone.
+    r"^search/$": PUBLIC_PAGE,
+    # Where a signed-in person lands: a redirect to their role's page; nobody posts.
+    r"^welcome/$": {"GET": signed_in(302), "POST": signed_in(405)},
     # Anyone reads a KPQ; board members and the Forum team judge (an empty judgement is 400).
     r"^dashboards/kpqs/<str:code>/$": {
         "GET": every(200),
