@@ -7,10 +7,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Window
+from django.db.models import F, Prefetch, Window
 from django.db.models.functions import RowNumber
 
-from ambitions.models import DeliveryPlanAmbition
+from ambitions.models import KPQ, DeliveryPlanAmbition
 from localities.models import Locality
 from performance.catalogue import rules
 from performance.dashboards import charts
@@ -214,7 +214,8 @@ def active_indicators():
     collected for no ambition is not on the boards' dashboards)."""
     return (
         Indicator.objects.filter(is_active=True, pk__in=Indicator.ambitions.through.objects.values("indicator_id"))
-        .prefetch_related("kpqs", "ambitions").select_related("data_owner")
+        .prefetch_related(Prefetch("kpqs", queryset=KPQ.objects.select_related("ambition")), "ambitions")
+        .select_related("data_owner")
     )
 
 

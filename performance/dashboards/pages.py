@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
+from django.urls import reverse
 
 from ambitions.models import KPQ, Ambition, DeliveryPlanAmbition
 from localities.models import Locality, LocalPriority
@@ -26,6 +27,7 @@ from performance.dashboards.figures import (
     narrative,
     recent_rows,
 )
+from performance.dashboards.scorecard import TREND_POINTS, build_scorecard
 from performance.models import Indicator, IndicatorRollup, Study
 from performance.returns import selectors
 
@@ -36,15 +38,16 @@ def forum_dashboard() -> dict:
     indicators and milestones by status, and the exceptions."""
     ambitions = list(Ambition.objects.prefetch_related(Prefetch("kpqs", queryset=KPQ.objects.order_by("number"))))
     indicators = list(active_indicators())
-    evidence = Evidence(indicators, history=1, districts=False)  # the forum shows latest figures only
+    evidence = Evidence(indicators, history=TREND_POINTS, districts=False)  # latest figures and the scorecard's trend
     period, milestones = milestone_summaries_by_ambition()
-    columns = []
+    columns, groups = [], []
     for ambition in ambitions:
         mine = [i for i in indicators if any(a.pk == ambition.pk for a in i.ambitions.all())]
         views = evidence.for_indicators(mine)
         kpqs = []
         for kpq in ambition.kpqs.all():
             kpq_views = evidence.for_indicators([i for i in mine if any(k.pk == kpq.pk for k in i.kpqs.all())])
+            groups.append((kpq, kpq_views))
             kpqs.append({"kpq": kpq, "answer": derived_answer(kpq_views), "answer_label": ANSWER_LABELS[derived_answer(kpq_views)]})
         status_counts = Counter(
             v.latest.status if v.latest else (rules.INCOMPLETE if v.newer_incomplete else rules.NO_DATA) for v in views
@@ -55,7 +58,22 @@ def forum_dashboard() -> dict:
             "milestones": milestones.get(ambition.number),
             "exceptions": [v for v in views if v.is_exception],
         })
-    return {"columns": columns, "milestone_period": period}
+    scorecard = build_scorecard(
+        groups, caption="Scorecard: every indicator of the three ambitions, by Key Performance Question",
+        link=lambda kpq, view: _indicator_url(view), group_link=_kpq_url,
+        milestones=milestones.values(), milestones_link="#ambitions",
+    )
+    contents = [("scorecard-table", "Scorecard", []), ("ambitions", "The three ambitions", []), ("localities", "Locality Boards", [])]
+    return {"columns": columns, "milestone_period": period, "scorecard": scorecard, "contents": contents}
+
+
+def _indicator_url(view) -> str:
+    """The indicator's own page: the drill-down from a scorecard row."""
+    return reverse("dashboards:indicator", args=[view.indicator.code])
+
+
+def _kpq_url(kpq) -> str:
+    return reverse("dashboards:kpq", args=[kpq.code]) if kpq is not None else ""
 
 
 def ambition_dashboard(number: int) -> dict:
@@ -78,14 +96,32 @@ def ambition_dashboard(number: int) -> dict:
         })
     links = list(DeliveryPlanAmbition.objects.filter(ambition=ambition).select_related("plan__owner").order_by("plan__order"))
     views = evidence.for_indicators(indicators)
+    groups = [(item["kpq"], item["views"]) for item in kpqs]
+    linked = {v.indicator.pk for item in kpqs for v in item["views"]}
+    if any(v.indicator.pk not in linked for v in views):
+        groups.append((None, [v for v in views if v.indicator.pk not in linked]))
+    scorecard = build_scorecard(
+        groups, caption=f"Scorecard: Ambition {number}'s indicators, by Key Performance Question",
+        link=lambda kpq, view: _indicator_url(view), group_link=_kpq_section, milestones=[summary],
+    )
     return {
         "ambition": ambition, "board": board, "kpqs": kpqs, "milestones": summary, "milestone_period": period,
+        "scorecard": scorecard,
+        "contents": [("scorecard-table", "Scorecard", []), ("exception-report", "Exception report", [])]
+        + ([(f"kpq-{kpqs[0]['kpq'].code}", "Key Performance Questions", [(f"kpq-{i['kpq'].code}", i["kpq"].code) for i in kpqs])]
+           if kpqs else [])
+        + [("milestones", "Milestones", []), ("delivery-plans", "Delivery plans", []),
+           ("partnerships", "Partnerships this board leads", [])],
         "primary_plans": [link.plan for link in links if link.is_primary],
         "contributing_plans": [link.plan for link in links if not link.is_primary],
         "partnerships": list(StrategicPartnership.objects.filter(lead_board=board).prefetch_related("supported_boards")) if board else [],
         "exceptions": [v for v in views if v.is_exception],
         "missing": selectors.overdue_returns(indicators=indicators),
     }
+
+
+def _kpq_section(kpq) -> str:
+    return f"#kpq-{kpq.code}" if kpq is not None else ""
 
 
 @dataclass
@@ -149,11 +185,12 @@ def locality_dashboard(gss_code: str) -> dict:
         .prefetch_related("indicators").order_by("-weight", "title")
     )
     indicators = {i.pk: i for i in active_indicators().exclude(reporting_level=Indicator.ReportingLevel.COUNTY)}
-    own_rows = {
-        row.indicator_id: row for row in recent_rows(IndicatorRollup.objects.filter(
-            indicator_id__in=list(indicators), locality=locality, breakdown_key="", value__isnull=False,
-        ), 1)
-    }
+    own_history: dict[int, list[IndicatorRollup]] = defaultdict(list)
+    for row in recent_rows(IndicatorRollup.objects.filter(
+        indicator_id__in=list(indicators), locality=locality, breakdown_key="", value__isnull=False,
+    ), TREND_POINTS):
+        own_history[row.indicator_id].append(row)
+    own_rows = {pk: rows[-1] for pk, rows in own_history.items()}
     peers: dict[int, list[IndicatorRollup]] = defaultdict(list)
     for row in IndicatorRollup.objects.filter(
         indicator_id__in=list(own_rows), period_id__in={r.period_id for r in own_rows.values()}, breakdown_key="",
@@ -171,11 +208,43 @@ def locality_dashboard(gss_code: str) -> dict:
         prioritised.append({"priority": priority, "cards": [cards[i.pk] for i in priority.indicators.all() if i.pk in cards]})
         shown |= {i.pk for i in priority.indicators.all()}
     others = [card for pk, card in cards.items() if pk not in shown]
+    no_figures = sorted((i for pk, i in indicators.items() if pk not in own_rows), key=lambda i: i.code)
     return {
         "locality": locality, "board": board, "county": county, "priorities": prioritised, "others": others,
-        "no_figures": sorted((i for pk, i in indicators.items() if pk not in own_rows), key=lambda i: i.code),
+        "no_figures": no_figures,
+        "contents": [("scorecard-table", "Scorecard", []), ("overdue-returns", "Overdue returns", []),
+                     ("priorities", "Local priorities", [])]
+        + ([("other-indicators", "Other indicators", [])] if others else [])
+        + ([("no-figures", "No approved figure yet", [])] if no_figures else []),
+        "scorecard": _locality_scorecard(locality, indicators, cards, own_history, prioritised),
         "missing": selectors.overdue_returns(locality=locality),
     }
+
+
+def _locality_scorecard(locality, indicators: dict, cards: dict, own_history: dict, prioritised: list):
+    """The district's own figures, by KPQ, each linked to its card on the page (under its
+    heaviest priority, or among the other indicators)."""
+    where = {}
+    for item in prioritised:
+        for card in item["cards"]:
+            where.setdefault(card.view.indicator.pk, f"#priority-{item['priority'].pk}")
+    grouped, kpqs = defaultdict(list), {}
+    for pk, indicator in sorted(indicators.items(), key=lambda item: item[1].code):
+        view = IndicatorView(indicator=indicator, latest=cards[pk].own, trend=own_history[pk]) if pk in cards \
+            else IndicatorView(indicator=indicator)
+        linked = list(indicator.kpqs.all())
+        for kpq in linked:
+            kpqs[kpq.pk] = kpq
+            grouped[kpq.pk].append(view)
+        if not linked:
+            grouped[None].append(view)
+    order = sorted(kpqs.values(), key=lambda k: (k.ambition.number, k.number))
+    groups = [(kpq, grouped[kpq.pk]) for kpq in order] + ([(None, grouped[None])] if grouped[None] else [])
+    return build_scorecard(
+        groups, caption=f"Scorecard: {locality.name}'s own latest figures, by Key Performance Question",
+        link=lambda kpq, view: where.get(view.indicator.pk, "#other-indicators" if view.indicator.pk in cards else "#no-figures"),
+        group_link=_kpq_url,
+    )
 
 
 def kpq_page(code: str) -> dict:

@@ -166,5 +166,5 @@ def test_keyboard_only_sign_in(framework, live_server, browser, officer):
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{live_server.url}/returns/")  # an officer lands on My returns
     assert page.get_by_text("Signed in as").is_visible()
