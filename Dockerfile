@@ -1,6 +1,6 @@
 # The portal's image: one image for the web (gunicorn), the Celery worker and beat.
 
-# Front-end: GOV.UK Frontend and Sass from the npm registry; the CSS is built here, not committed.
+# Front-end: GOV.UK Frontend, Sass and plotly.js's basic bundle from the npm registry; the CSS is built here, not committed.
 FROM node:20-slim AS assets
 WORKDIR /build
 COPY package.json package-lock.json ./
@@ -27,6 +27,7 @@ RUN pip install .
 COPY . .
 COPY --from=assets /build/static/build static/build
 COPY --from=assets /build/node_modules/govuk-frontend/dist/govuk node_modules/govuk-frontend/dist/govuk
+COPY --from=assets /build/node_modules/plotly.js-basic-dist-min node_modules/plotly.js-basic-dist-min
 # collectstatic needs settings but no real secrets or services.
 RUN SECRET_KEY=build-only ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://build:6379/0 \
     python manage.py collectstatic --noinput

@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-# Front-end packages (GOV.UK Frontend, Sass, axe-core) from the npm registry, and the CSS built from them.
+# Front-end packages (GOV.UK Frontend, Sass, axe-core, plotly.js's basic bundle) from the npm registry, and the CSS built from them.
 node_modules/.installed: package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund
 	touch $@
@@ -28,7 +28,8 @@ node_modules/.installed: package.json package-lock.json
 static/build/portal.css: static/scss/portal.scss node_modules/.installed
 	$(NPM) run --silent build:css
 
-assets: static/build/portal.css
+# plotly.js's basic bundle is served from node_modules/plotly.js-basic-dist-min (STATICFILES_DIRS).
+assets: static/build/portal.css node_modules/.installed
 
 install: $(STAMP) assets
 

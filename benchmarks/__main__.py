@@ -5,6 +5,10 @@ one (``--small-values``, ten thousand by default) and a large one (``--values``)
 synthetic approved values to each, measures each benchmark ``--repeat`` times against its
 ceiling in the same run, and writes ``benchmarks/results.json`` and ``benchmarks/results.md``.
 ``generate`` and ``measure`` are its steps, run in a process of their own per database.
+
+``browser`` measures the dashboards in headless Chromium (first render, every chart drawn,
+bytes of script) against a running portal or, with ``--serve``, one it starts on a temporary
+SQLite database, and writes ``benchmarks/results-browser.json`` and ``results-browser.md``.
 """
 from __future__ import annotations
 
@@ -241,6 +245,8 @@ def markdown(results: dict) -> str:
     for r in results["results"]:
         lines.append(f"| {r['benchmark']} | {_fmt(r['ours'], r['unit'])} | {_fmt(r['ceiling'], r['unit'])} | {r['unit']} "
                      f"| {r['ratio']} | {r['target']} | {'yes' if r['met'] else '**no**'} | {r['note']} |")
+    lines += ["", "The dashboards in a browser (first render, charts drawn, script): "
+              "[results-browser.md](results-browser.md), `python -m benchmarks browser --serve`."]
     return "\n".join(lines) + "\n"
 
 
@@ -295,6 +301,12 @@ def measure_command(options) -> int:
     return 0
 
 
+def browser_command(options) -> int:
+    from benchmarks import browser
+
+    return browser.run(options)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -339,8 +351,25 @@ def main(argv=None) -> int:
     measure_parser.add_argument("--only", nargs="*", default=None, help="measure only these steps")
     measure_parser.add_argument("--skip", nargs="*", default=None, help="measure all steps but these")
 
+    browser_parser = commands.add_parser("browser", help="the dashboards in headless Chromium: first render, "
+                                         "every chart drawn, bytes of script")
+    browser_parser.add_argument("--url", default="http://127.0.0.1:8000", help="a running portal with the demo set")
+    browser_parser.add_argument("--serve", action="store_true",
+                                help="start a portal on a temporary SQLite database (the framework and the demo set, "
+                                     "DEBUG off, static files collected) instead of --url, and stop it afterwards")
+    browser_parser.add_argument("--repeat", type=int, default=5, help="cold visits of each page")
+    browser_parser.add_argument("--chromium", default=os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
+    browser_parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results-browser.json"))
+    browser_parser.add_argument("--baseline", default=None,
+                                help="an earlier run's JSON whose figures are kept beside these as \"Before\"")
+    browser_parser.add_argument("--baseline-url", default=None,
+                                help="a second running portal (e.g. the code before a change, on the same data) "
+                                     "measured in alternate rounds with this one and kept as \"Before\"")
+    browser_parser.add_argument("--baseline-note", default="", help="what the baseline was (e.g. the commit)")
+
     options = parser.parse_args(argv)
-    return {"run": run, "generate": generate_command, "measure": measure_command}[options.command](options)
+    return {"run": run, "generate": generate_command, "measure": measure_command,
+            "browser": browser_command}[options.command](options)
 
 
 if __name__ == "__main__":

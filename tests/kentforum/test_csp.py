@@ -109,6 +109,7 @@ def test_charts_draw_under_the_csp_with_no_violation_in_the_console(framework, l
         page.on("console", lambda message: console.append(message.text))
         page.on("pageerror", lambda error: console.append(str(error)))
         page.goto(f"{live_server.url}/dashboards/ambitions/2/")
+        page.locator(".kf-chart").first.scroll_into_view_if_needed()  # drawn as they come into view
         page.wait_for_selector(".kf-chart--drawn .main-svg", timeout=15000)
         assert page.locator(".kf-chart--drawn").count() >= 1
         assert page.evaluate("document.body.classList.contains('govuk-frontend-supported')"), "GOV.UK JS ran"

@@ -87,7 +87,7 @@ def test_a_chart_always_has_a_data_table_and_local_plotly(client, approver):
         html = client.get(reverse(name, args=args)).content.decode()
         assert html.count('class="kf-chart"') >= 1
         assert html.count('class="kf-chart"') <= html.count("<table"), f"{name}: a table beside every chart"
-        assert "/static/plotly/plotly.min.js" in html and "cdn" not in html.lower()
+        assert "/static/plotly/plotly-basic.min.js" in html and "cdn" not in html.lower()
 
 
 def test_unapproved_figures_never_appear(client, approver):
