@@ -217,7 +217,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [_csp.SELF],
         "script-src": [_csp.SELF],
         "style-src": [_csp.SELF, _csp.UNSAFE_INLINE],
-        "img-src": [_csp.SELF, "data:"],
+        "img-src": [_csp.SELF, "data:", "blob:"],  # blob: Plotly's "download as PNG" draws the chart through one
         "font-src": [_csp.SELF],
         "connect-src": [_csp.SELF],
         "object-src": [_csp.NONE],

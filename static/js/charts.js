@@ -12,7 +12,12 @@
     delete figures[target.id];
     var figure = JSON.parse(node.textContent);
     var drawn = function () { target.classList.add("kf-chart--drawn"); };
-    var done = Plotly.newPlot(target, figure.data, figure.layout, { displayModeBar: false, responsive: true });
+    // One button only, Plotly's own "download as PNG", named after the chart.
+    var config = {
+      responsive: true, displaylogo: false, displayModeBar: true, modeBarButtons: [["toImage"]],
+      toImageButtonOptions: { format: "png", filename: target.id, scale: 2 }
+    };
+    var done = Plotly.newPlot(target, figure.data, figure.layout, config);
     if (done && typeof done.then === "function") { done.then(drawn); } else { drawn(); }
   }
 

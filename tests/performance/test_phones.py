@@ -1,4 +1,4 @@
-"""Phones (issue 15, item 8): at 320 px no page scrolls sideways; a wide table scrolls inside
+"""Phones (issue 15, item 8), and every chart's "download as PNG" (item 6): at 320 px no page scrolls sideways; a wide table scrolls inside
 its own container (a focusable region, so a keyboard can scroll it too). Real Chromium, and an
 axe-core scan of the new pages (search, the indicator's own page) at that width."""
 import pytest
@@ -55,3 +55,20 @@ def test_the_new_pages_pass_axe_at_320_px(framework, live_server, browser, appro
         page.goto(f"{live_server.url}{url}")
         found[url] = axe_violations(page)
     assert {url: v for url, v in found.items() if v} == {}
+
+
+def test_every_chart_offers_plotlys_download_as_png(framework, live_server, browser, approver):
+    indicators, period = seed(approver, 2, 12)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/dashboards/indicators/{indicators[1].code}/")
+    page.locator(".kf-chart").first.scroll_into_view_if_needed()
+    page.wait_for_selector(".kf-chart--drawn .main-svg", timeout=15000)
+    chart = page.locator(".kf-chart--drawn").first
+    chart.hover()
+    buttons = chart.locator(".modebar-btn")
+    titles = [buttons.nth(n).get_attribute("data-title") for n in range(buttons.count())]
+    assert len(titles) == 1 and "png" in titles[0].lower(), titles
+    button = buttons.first
+    with page.expect_download() as download:
+        button.click()
+    assert download.value.suggested_filename.endswith(".png")
