@@ -108,7 +108,8 @@ def _input_after(html: str, action: str, name: str) -> str:
 
 
 def _card(html: str, code: str) -> str:
-    """The part of a dashboard page about one indicator: from its code to the next heading."""
-    start = html.index(f">{code}</span>")
+    """The part of a dashboard page about one indicator: its card, from the code in its heading to
+    the next heading (the scorecard at the top of the page names the code too)."""
+    start = html.index(f'govuk-!-display-inline">{code}</span>')
     end = html.find("<h3", start)
     return html[start:end if end != -1 else None]
