@@ -13,9 +13,12 @@ import math
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 from performance.catalogue import rules
 from performance.dashboards.charts import safe_json
+from performance.models import IndicatorRollup
 
 BOUNDARIES = Path(settings.BASE_DIR) / "data" / "boundaries" / "kent-districts.geojson"
 ATTRIBUTION = "Boundaries: contains OS and ONS data © Crown copyright and database right 2016 (OGL v3.0)."
@@ -98,3 +101,30 @@ def map_chart(*, title: str, areas: list[dict], by: str, places: int = 1) -> str
         "legend": {"orientation": "h", "y": -0.02},
     }
     return safe_json({"data": traces, "layout": layout})
+
+
+JUDGED = (rules.GREEN, rules.AMBER, rules.RED)
+
+
+def districts_on_target(indicator_ids: list[int]) -> list[dict]:
+    """For the Forum's map: each district's latest judged figure of each indicator (one query),
+    counted by status, and the share on target. Only judged figures count (a figure with no
+    target, or not complete, says nothing here)."""
+    latest = (
+        IndicatorRollup.objects.filter(indicator_id__in=indicator_ids, locality__kind="district", breakdown_key="",
+                                       status__in=JUDGED)
+        .annotate(n=Window(RowNumber(), partition_by=[F("indicator_id"), F("locality_id")],
+                           order_by=F("period__start").desc()))
+        .filter(n=1).values_list("locality__gss_code", "locality__name", "status")
+    )
+    counts: dict[str, dict] = {}
+    for gss, name, status in latest:
+        area = counts.setdefault(gss, {"gss_code": gss, "name": name, rules.GREEN: 0, rules.AMBER: 0, rules.RED: 0})
+        area[status] += 1
+    rows = []
+    for gss, shape in outlines().items():
+        area = counts.get(gss, {"gss_code": gss, "name": shape["name"], rules.GREEN: 0, rules.AMBER: 0, rules.RED: 0})
+        judged = area[rules.GREEN] + area[rules.AMBER] + area[rules.RED]
+        rows.append({**area, "judged": judged, "status": None,
+                     "value": round(100 * area[rules.GREEN] / judged) if judged else None})
+    return sorted(rows, key=lambda r: r["name"])

@@ -15,7 +15,7 @@ from ambitions.models import KPQ, Ambition, DeliveryPlanAmbition
 from localities.models import Locality, LocalPriority
 from partnerships.models import Board, StrategicPartnership
 from performance.catalogue import rules
-from performance.dashboards import charts
+from performance.dashboards import charts, maps
 from performance.dashboards.figures import (
     ANSWER_LABELS,
     Evidence,
@@ -63,8 +63,14 @@ def forum_dashboard() -> dict:
         link=lambda kpq, view: _indicator_url(view), group_link=_kpq_url,
         milestones=milestones.values(), milestones_link="#ambitions",
     )
-    contents = [("scorecard-table", "Scorecard", []), ("ambitions", "The three ambitions", []), ("localities", "Locality Boards", [])]
-    return {"columns": columns, "milestone_period": period, "scorecard": scorecard, "contents": contents}
+    contents = [("scorecard-table", "Scorecard", []), ("map", "Map of the districts", []),
+                ("ambitions", "The three ambitions", []), ("localities", "Locality Boards", [])]
+    districts = maps.districts_on_target([i.pk for i in indicators])
+    district_map = maps.map_chart(title="Share of each district's judged measures on target", areas=districts,
+                                  by="quintile", places=0) if any(d["judged"] for d in districts) else None
+    return {"columns": columns, "milestone_period": period, "scorecard": scorecard, "contents": contents,
+            "district_map": district_map, "map_rows": maps.classify(districts, by="quintile"),
+            "map_attribution": maps.ATTRIBUTION, "map_outside": maps.OUTSIDE}
 
 
 def _indicator_url(view) -> str:

@@ -64,3 +64,15 @@ def test_a_count_with_no_district_targets_is_not_mapped(client, approver):
     (count, rate), period = seed(approver, 2, 12)
     context = indicator_page(count.code)
     assert context["district_map"] is None and "Not mapped" in context["map_note"]
+
+
+@pytest.mark.django_db
+def test_the_forum_maps_each_districts_share_of_judged_measures_on_target(client, approver):
+    (count, rate), period = seed(approver, 2, 12)
+    rows = {r["name"]: r for r in maps.districts_on_target([count.pk, rate.pk])}
+    assert len(rows) == 12
+    judged = [r for r in rows.values() if r["judged"]]
+    assert judged and all(r["value"] == round(100 * r[rules.GREEN] / r["judged"]) for r in judged)
+    html = client.get(reverse("dashboards:forum")).content.decode()
+    assert 'id="map-forum"' in html and maps.ATTRIBUTION in html and "plotly-basic.min.js" in html
+    orjson.loads(html.split('data-target="map-forum">')[1].split("</script>")[0])  # the map's figure is there
