@@ -11,7 +11,7 @@ admin.site.index_title = "Keep the framework"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("welcome/", views.landing, name="landing"),
+    path("welcome/", views.landing_page, name="landing"),
     path("search/", views.search, name="search"),
     path("delivery-plans/", views.delivery_plans, name="delivery-plans"),
     path("partnerships/", views.partnerships, name="partnerships"),

@@ -7,15 +7,14 @@ Personal contact data is never shown on these pages.
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from ambitions.selectors import ambition_list, delivery_plan_list
-from kentforum.roles import Role, user_roles
+from kentforum import landing
 from kentforum.search import MAX_WORDS
 from kentforum.search import search as search_framework
 from partnerships.models import Board
-from partnerships.selectors import board_detail, board_list, current_memberships, partnership_list
+from partnerships.selectors import board_detail, board_list, partnership_list
 
 
 @require_GET
@@ -46,39 +45,11 @@ def partnerships(request):
     return render(request, "kentforum/partnerships.html", {"partnerships": partnership_list()})
 
 
-def board_dashboard_url(board) -> str:
-    """The dashboard of a board: an Ambition Board's, a Locality Board's, else the Forum's."""
-    if board.kind == Board.Kind.AMBITION and board.ambition_id:
-        return reverse("dashboards:ambition", args=[board.ambition.number])
-    if board.kind == Board.Kind.LOCALITY and board.locality_id:
-        return reverse("dashboards:locality", args=[board.locality.gss_code])
-    return reverse("dashboards:forum")
-
-
-def landing_url(user) -> str:
-    """Where a person lands after signing in, by what they came to do: the Forum team on the
-    Forum dashboard, an approver on Approvals, an officer on My returns, a board member on the
-    dashboard of the first board they sit on (Ambition Boards first); anyone else on the start
-    page. A ``next`` address asked for at sign-in comes before all of these."""
-    roles = user_roles(user)
-    if Role.FORUM_ADMIN in roles:
-        return reverse("dashboards:forum")
-    if Role.APPROVER in roles:
-        return reverse("performance:approvals")
-    if Role.OFFICER in roles:
-        return reverse("performance:my-returns")
-    if Role.BOARD_MEMBER in roles:
-        person = getattr(user, "person", None)
-        seat = current_memberships(person).first() if person is not None else None
-        return board_dashboard_url(seat.board) if seat else reverse("dashboards:forum")
-    return reverse("home")
-
-
 @login_required
 @require_GET
-def landing(request):
+def landing_page(request):
     """Who may use it: anyone signed in (the sign-in page sends everyone here)."""
-    return redirect(landing_url(request.user))
+    return redirect(landing.landing_url(request.user))
 
 
 @require_GET

@@ -51,6 +51,8 @@ ONE_HOME = [
      {"performance/models/scope.py"}),
     ("the rollup's SQL rules", r"FUNCTION kf_", {"performance/rollups/sql/rules.sql"}),
     ("the CSV cell neutralising", r"FORMULA_PREFIXES\s*=", {"kentforum/csvcells.py"}),
+    ("the ranking of districts", r"Not ranked:|reverse=indicator\.polarity", {"performance/dashboards/figures.py"}),
+    ("where a person lands after signing in", r"def landing_url", {"kentforum/landing.py"}),
     ("the key-holder actor", r"class KeyActor", {"kentforum/actors.py"}),
 ]
 

@@ -228,7 +228,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "landing"  # kentforum.views.landing_url: each role lands where it works
+LOGIN_REDIRECT_URL = "landing"  # kentforum.landing.landing_url: each role lands where it works
 LOGOUT_REDIRECT_URL = "home"
 
 # Celery: a real worker on Redis when REDIS_URL is set, otherwise tasks run eagerly in-process.

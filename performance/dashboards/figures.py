@@ -287,3 +287,18 @@ def comparable_between_districts(indicator: Indicator) -> bool:
     percentages, medians and the like may; counts and money totals (summed indicators) may not,
     since they mostly measure how big a district is."""
     return indicator.aggregation != Indicator.Aggregation.SUM
+
+
+def district_ranking(indicator: Indicator, districts: list, all_districts: int, period_label: str) -> tuple[list, str]:
+    """The districts' figures best first, or none and why not: only where districts may be
+    compared (``comparable_between_districts``), a better direction exists, and every district
+    has a figure for the period. The one rule of ranking, for a Locality Board's card and an
+    indicator's own page."""
+    if not comparable_between_districts(indicator):
+        return [], "Not compared with other districts: a count mostly measures how big a district is."
+    if indicator.polarity == Indicator.Polarity.NEUTRAL:
+        return [], "Not ranked: neither higher nor lower is better."
+    with_figures = [r for r in districts if r.value is not None]
+    if len(with_figures) < all_districts:
+        return [], f"Not ranked: {len(with_figures)} of {all_districts} districts have an approved figure for {period_label}."
+    return sorted(with_figures, key=lambda r: r.value, reverse=indicator.polarity == Indicator.Polarity.HIGHER), ""

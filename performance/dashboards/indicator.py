@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from localities.models import Locality
 from performance.catalogue import rules
 from performance.dashboards import charts, maps
-from performance.dashboards.figures import TREND_LENGTH, Evidence, IndicatorView, comparable_between_districts
+from performance.dashboards.figures import (
+    TREND_LENGTH,
+    Evidence,
+    IndicatorView,
+    comparable_between_districts,
+    district_ranking,
+)
 from performance.models import Indicator, IndicatorRollup, IndicatorTarget
 
 DISTRICT_PERIODS = 6  # periods in the table of districts by period
@@ -44,16 +50,21 @@ def _category(row: IndicatorRollup) -> str:
     return label.split(":", 1)[1].strip() if ":" in label else label
 
 
-def ranking(indicator: Indicator, rows: list[IndicatorRollup], all_districts: int) -> tuple[list[IndicatorRollup], str]:
-    """The districts best first, or none and why not: only where districts may be compared (not
-    counts), a better direction exists, and every district has a figure."""
-    if not comparable_between_districts(indicator):
-        return [], "Not ranked: a count mostly measures how big a district is."
-    if indicator.polarity == Indicator.Polarity.NEUTRAL:
-        return [], "Not ranked: neither higher nor lower is better."
-    if len(rows) < all_districts:
-        return [], f"Not ranked: {len(rows)} of {all_districts} districts have an approved figure."
-    return sorted(rows, key=lambda r: r.value, reverse=indicator.polarity == Indicator.Polarity.HIGHER), ""
+def compared_with_kent(indicator: Indicator, ranked: list[IndicatorRollup], county: IndicatorRollup | None) -> dict | None:
+    """The ranked districts grouped as better than Kent, similar, or worse, only where the
+    difference is beyond noise (``rules.direction``: 95% intervals that do not overlap, or more
+    than ±2% without intervals), so that an order within noise is never read as a difference.
+    None without a complete Kent figure for the same period."""
+    if not ranked or county is None or county.value is None:
+        return None
+    groups: dict[str, list[IndicatorRollup]] = {"better": [], "similar": [], "worse": []}
+    kent_ci = (county.ci_lower, county.ci_upper) if county.ci_lower is not None and county.ci_upper is not None else None
+    for row in ranked:
+        ci = (row.ci_lower, row.ci_upper) if row.ci_lower is not None and row.ci_upper is not None else None
+        verdict = rules.direction(current=row.value, previous=county.value, current_ci=ci if kent_ci else None,
+                                  previous_ci=kent_ci if ci else None, polarity=indicator.polarity)
+        groups["better" if verdict == "improving" else "worse" if verdict == "worsening" else "similar"].append(row)
+    return groups
 
 
 def indicator_page(code: str) -> dict:
@@ -88,7 +99,8 @@ def indicator_page(code: str) -> dict:
         by_area[d.pk][focus.pk] for d in districts
         if focus and focus.pk in by_area[d.pk] and by_area[d.pk][focus.pk].value is not None
     ]
-    ranked, not_ranked = ranking(indicator, in_focus, len(districts))
+    ranked, not_ranked = district_ranking(indicator, in_focus, len(districts), focus.label if focus else "")
+    versus_kent = compared_with_kent(indicator, ranked, view.latest if view.latest and focus and view.latest.period_id == focus.pk else None)
     chart = None
     if in_focus and comparable_between_districts(indicator):
         chart_rows = [{"area": r.locality.name, "value": r.value, "lower": r.ci_lower, "upper": r.ci_upper,
@@ -136,7 +148,7 @@ def indicator_page(code: str) -> dict:
     )
     return {
         "indicator": indicator, "view": view, "periods": periods, "table": table, "focus": focus,
-        "ranked": ranked, "not_ranked": not_ranked, "district_chart": chart, "breakdowns": breakdowns,
+        "ranked": ranked, "not_ranked": not_ranked, "versus_kent": versus_kent, "district_chart": chart, "breakdowns": breakdowns,
         "district_map": district_map, "map_rows": map_rows, "map_note": map_note,
         "map_attribution": maps.ATTRIBUTION, "map_outside": maps.OUTSIDE,
         "targets": targets, "status_labels": rules.STATUS_LABELS,

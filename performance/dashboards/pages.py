@@ -23,6 +23,7 @@ from performance.dashboards.figures import (
     active_indicators,
     comparable_between_districts,
     derived_answer,
+    district_ranking,
     milestone_summaries_by_ambition,
     narrative,
     recent_rows,
@@ -161,15 +162,8 @@ def _district_card(indicator: Indicator, locality: Locality, own: IndicatorRollu
         if county is not None:
             rows.append({"area": "Kent (KCC area)", "value": county.value, "lower": county.ci_lower,
                          "upper": county.ci_upper, "highlight": False, "county": True})
-        if indicator.polarity == Indicator.Polarity.NEUTRAL:
-            not_ranked = "Not ranked: neither higher nor lower is better."
-        elif len(districts) < all_districts:
-            not_ranked = f"Not ranked: {len(districts)} of {all_districts} districts have an approved figure for {own.period.label}."
-        else:
-            ranked = sorted(districts, key=lambda r: r.value, reverse=indicator.polarity == Indicator.Polarity.HIGHER)
-            rank = next(n for n, r in enumerate(ranked, start=1) if r.locality_id == locality.pk)
-    else:
-        not_ranked = "Not compared with other districts: a count mostly measures how big a district is."
+    ranked, not_ranked = district_ranking(indicator, districts, all_districts, own.period.label)
+    rank = next((n for n, r in enumerate(ranked, start=1) if r.locality_id == locality.pk), None)
     return DistrictCard(
         view=IndicatorView(indicator=indicator, latest=own), own=own, rows=sorted(rows, key=lambda r: r["value"]),
         rank=rank, of=all_districts, not_ranked=not_ranked, county=county,

@@ -38,6 +38,11 @@ def test_districts_are_ranked_only_on_a_rate_with_every_district(client, approve
     # lower is better: the best district has the lowest value
     values = [r.value for r in context["ranked"]]
     assert values == sorted(values, reverse=rate.polarity == Indicator.Polarity.HIGHER)
+    # compared with Kent only beyond noise: every district in exactly one group
+    groups = context["versus_kent"]
+    assert sorted(r.locality.name for g in groups.values() for r in g) == sorted(r.locality.name for r in context["ranked"])
+    html = page(client, rate.code)
+    assert "Compared with Kent in" in html and "Ranked best first" not in html
     counted = indicator_page(count.code)
     assert counted["ranked"] == [] and "count" in counted["not_ranked"] and counted["district_chart"] is None
 
@@ -75,3 +80,20 @@ def test_an_unknown_or_retired_indicator_is_not_found(client, approver):
     assert client.get(reverse("dashboards:indicator", args=["NOPE"])).status_code == 404
     Indicator.objects.filter(pk=rate.pk).update(is_active=False)
     assert client.get(reverse("dashboards:indicator", args=[rate.code])).status_code == 404
+
+
+def test_a_district_is_better_or_worse_than_kent_only_beyond_noise():
+    from types import SimpleNamespace as Row
+
+    from performance.dashboards.indicator import compared_with_kent
+
+    rate = Indicator(polarity=Indicator.Polarity.LOWER)
+    kent = Row(value=Decimal("5.0"), ci_lower=Decimal("4.8"), ci_upper=Decimal("5.2"))
+    within = Row(value=Decimal("4.6"), ci_lower=Decimal("4.1"), ci_upper=Decimal("5.0"), locality=Row(name="Overlaps"))
+    below = Row(value=Decimal("4.0"), ci_lower=Decimal("3.6"), ci_upper=Decimal("4.4"), locality=Row(name="Lower"))
+    above = Row(value=Decimal("6.0"), ci_lower=Decimal("5.6"), ci_upper=Decimal("6.4"), locality=Row(name="Higher"))
+    groups = compared_with_kent(rate, [below, within, above], kent)
+    assert [r.locality.name for r in groups["better"]] == ["Lower"]  # lower is better, beyond the intervals
+    assert [r.locality.name for r in groups["similar"]] == ["Overlaps"]  # lower, but within noise
+    assert [r.locality.name for r in groups["worse"]] == ["Higher"]
+    assert compared_with_kent(rate, [below], None) is None  # no complete Kent figure: nothing said
