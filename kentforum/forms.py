@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
 
@@ -34,41 +34,6 @@ def fit_number(number: Decimal) -> Decimal | None:
         return None
     number = number.quantize(NUMBER_PLACES, rounding=ROUND_HALF_UP)
     return None if abs(number) >= NUMBER_LIMIT else number
-
-
-def number_text(text: str) -> str:
-    """A number as people type it or a spreadsheet writes it (1,234, 1 234, £5, 12%, a leading
-    apostrophe) made plain for ``Decimal``: the one rule of the return forms and the CSV import."""
-    text = text.strip()
-    for separator in (",", " ", "\u00a0", "\u202f"):
-        text = text.replace(separator, "")
-    return text.removeprefix("'").lstrip("£").rstrip("%")
-
-
-class FriendlyDecimalField(forms.DecimalField):
-    """A number as people type it: commas, spaces, a pound sign or a per cent sign are allowed.
-    It is rounded to the 4 decimal places that are stored, so what is checked is what is saved."""
-
-    default_error_messages = {
-        "invalid": "Enter a number, like 1234 or 56.7.",
-        "too_big": "Enter a number smaller than 10,000,000,000,000,000.",
-    }
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = number_text(value)
-        if value in self.empty_values:
-            return None
-        try:
-            number = Decimal(value)
-        except (InvalidOperation, TypeError, ValueError):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if not number.is_finite():
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        fitted = fit_number(number)
-        if fitted is None:
-            raise forms.ValidationError(self.error_messages["too_big"], code="too_big")
-        return fitted
 
 
 class DateParts(forms.Form):

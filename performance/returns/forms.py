@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django import forms
 
-from kentforum.forms import DateParts, FriendlyDecimalField
-from performance.models import DataQuality, MilestoneReturn
+from kentforum.forms import DateParts
+from performance.models import DataQuality, Indicator, MilestoneReturn
 from performance.returns import imports
-from performance.returns.validation import IndicatorFigures, MilestoneProgress, commentary_errors
+from performance.returns.validation import IndicatorFigures, MilestoneProgress, commentary_errors, parse_figure
+from performance.templatetags.figures import UNIT_AFFIXES, figure_for_input
 
 
 class CommentaryLimit:
@@ -20,6 +21,64 @@ class CommentaryLimit:
         for message in commentary_errors(commentary).values():
             raise forms.ValidationError(message)
         return commentary
+
+
+class FigureField(forms.Field):
+    """A figure as people type it ("5,177", "£5,177", "12.5%"), read by ``parse_figure``, the one
+    rule of every door that takes figures as text; what it cannot read is refused with a message
+    and kept in the input as typed. A stored figure is shown as ``figure_for_input`` writes it
+    (separators and the indicator's own decimal places), which reads back as the same figure.
+    ``unit`` (an ``Indicator.Unit`` value, or None for a count such as a numerator) says which
+    of "£" and "%" may be typed and what the input shows beside it (``prefix``, ``suffix``)."""
+
+    default_error_messages = {"invalid": "Enter a number, like 1234 or 56.7."}
+
+    def __init__(self, *, unit=None, places=0, what="the value", **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.unit, self.places, self.what = unit, places, what
+        self.prefix, self.suffix = UNIT_AFFIXES.get(unit, ("", ""))
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_figure(value, unit=self.unit, what=self.what)
+        except forms.ValidationError as error:
+            if error.code == "invalid":
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+            raise
+
+    def prepare_value(self, value):
+        return figure_for_input(value, self.places)
+
+
+class WholePercentField(forms.IntegerField):
+    """A whole percentage ("40", "40%"), read by the same ``parse_figure`` as every figure."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            number = parse_figure(value, unit=Indicator.Unit.PERCENTAGE, what=self.label.lower())
+        except forms.ValidationError as error:
+            if error.code in ("invalid", "places"):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+            if error.code == "too_big":
+                raise forms.ValidationError(self.error_messages["max_value"], code="max_value") from None
+            raise
+        if number is None:
+            return None
+        if number != number.to_integral_value():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(number)
+
+
+def unit_words(indicator) -> str:
+    """The indicator's unit as a label says it: "count", "rate per 1,000", "pounds"."""
+    return {Indicator.Unit.CURRENCY_GBP: "pounds", Indicator.Unit.PERCENTAGE_POINTS: "percentage points"}.get(
+        indicator.unit, indicator.get_unit_display().lower()
+    )
 
 
 class IndicatorReturnForm(CommentaryLimit, forms.Form):
@@ -49,16 +108,26 @@ class IndicatorReturnForm(CommentaryLimit, forms.Form):
         self.indicator = indicator
         self.categories = list(categories)
         fields = {}
+        # The value, its breakdowns and its interval are in the indicator's unit and places; a
+        # rate's numerator and denominator are counts.
+        figure = {"unit": indicator.unit, "places": indicator.decimal_places}
         if indicator.is_rate:
-            fields["numerator"] = FriendlyDecimalField(required=False, label=f"Numerator: {indicator.numerator_label}")
-            fields["denominator"] = FriendlyDecimalField(required=False, label=f"Denominator: {indicator.denominator_label}")
+            fields["numerator"] = FigureField(label=f"Numerator: {indicator.numerator_label}", what="the numerator")
+            fields["denominator"] = FigureField(label=f"Denominator: {indicator.denominator_label}", what="the denominator")
         else:
-            fields["value"] = FriendlyDecimalField(required=False, label=f"Value ({indicator.get_unit_display().lower()})")
+            fields["value"] = FigureField(label=f"Value ({unit_words(indicator)})", **figure)
         for category in self.categories:
-            fields[f"breakdown_{category.pk}"] = FriendlyDecimalField(required=False, label=category.label)
+            fields[f"breakdown_{category.pk}"] = FigureField(  # the unit in words where the input shows its sign
+                label=f"{category.label} ({unit_words(indicator)})" if indicator.unit in UNIT_AFFIXES else category.label,
+                what=f"the figure for {category.label}", **figure,
+            )
         if indicator.is_survey:
-            fields["ci_lower"] = FriendlyDecimalField(required=False, label="Lower limit of the published 95% interval")
-            fields["ci_upper"] = FriendlyDecimalField(required=False, label="Upper limit of the published 95% interval")
+            fields["ci_lower"] = FigureField(
+                label=f"Lower limit of the published 95% interval ({unit_words(indicator)})", what="the lower limit", **figure,
+            )
+            fields["ci_upper"] = FigureField(
+                label=f"Upper limit of the published 95% interval ({unit_words(indicator)})", what="the upper limit", **figure,
+            )
             fields["sample_base"] = forms.IntegerField(
                 required=False, min_value=1, label="Unweighted sample base",
                 help_text="If the source publishes no interval: how many people answered.",
@@ -107,7 +176,7 @@ class MilestoneReturnForm(CommentaryLimit, forms.Form):
         choices=MilestoneReturn.Status.choices, widget=forms.RadioSelect, label="Status",
         error_messages={"required": "Select the milestone's status."},
     )
-    percent_complete = forms.IntegerField(
+    percent_complete = WholePercentField(
         min_value=0, max_value=100, label="Percent complete", required=True,
         error_messages={
             "required": "Enter how complete the milestone is, from 0 to 100.",

@@ -4,14 +4,13 @@ grouped, and every error and warning the return form would give."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 
 from kentforum.csvcells import unneutralised
 from kentforum.errors import error_dict
-from kentforum.forms import fit_number, number_text
 from localities.models import Locality
 from performance.catalogue import rules, services
 from performance.catalogue.selectors import period_for_indicator
@@ -26,6 +25,7 @@ from performance.models import (
 from performance.models.scope import DONE_STATES
 from performance.returns import audit, validation
 from performance.returns.exports import COLUMNS
+from performance.templatetags.figures import figure_for_input
 
 # --- Reading a file ----------------------------------------------------------------------------
 
@@ -42,28 +42,18 @@ def cell_error(column: str, message: str) -> dict:
     return {"column": column, "message": message}
 
 
-def number_or_error(text: str, column: str, errors: list[dict]) -> Decimal | None:
-    """A number cell (already stripped): plain, or as a spreadsheet writes it (1,234, £5, 12%,
-    a leading apostrophe). Rounded to the 4 decimal places the columns keep."""
-    if not text:
-        return None
+def number_or_error(text: str, column: str, errors: list[dict], unit: str | None = None) -> Decimal | None:
+    """A number cell (already stripped), read by ``validation.parse_figure``, the one rule of the
+    return form too: plain, or as a spreadsheet writes it (1,234, a leading apostrophe), with
+    "£" or "%" only where ``unit`` (the indicator's; None for a numerator or denominator) has one."""
     try:
-        number = Decimal(text)
-    except (InvalidOperation, ValueError):
-        cleaned = number_text(text)
-        if not cleaned:
-            return None
-        try:
-            number = Decimal(cleaned)
-        except (InvalidOperation, ValueError):
+        return validation.parse_figure(text, unit=unit, what=f"the {column}")
+    except ValidationError as error:
+        if error.code == "invalid":
             errors.append(cell_error(column, f"The {column} must be a number, not “{shortened(text)}”."))
-            return None
-    fitted = fit_number(number) if number.is_finite() else None  # rounded to the 4 places stored
-    if fitted is None:
-        errors.append(cell_error(
-            column, f"The {column} must be an ordinary number, less than 10,000,000,000,000,000 in size, not “{shortened(text)}”."
-        ))
-    return fitted
+        else:
+            errors.append(cell_error(column, error.messages[0]))
+    return None
 
 
 class StoredReturn(NamedTuple):
@@ -193,7 +183,7 @@ class RowCheck:
         if group is None:
             group = self.groups[key] = SlotRows(indicator, locality)
         if breakdown:
-            figure = number_or_error(value, "value", errors)
+            figure = number_or_error(value, "value", errors, indicator.unit)
             category = context.categories.get(breakdown)
             if category is None or category.dimension_id not in context.dimensions.get(indicator.id, ()):
                 errors.append(cell_error("breakdown", f"“{shortened(breakdown)}” is not a breakdown of {indicator.code}."))
@@ -216,7 +206,7 @@ class RowCheck:
             ))
             row["errors"] = errors
             return
-        figures = (number_or_error(value, "value", errors), number_or_error(numerator, "numerator", errors),
+        figures = (number_or_error(value, "value", errors, indicator.unit), number_or_error(numerator, "numerator", errors),
                    number_or_error(denominator, "denominator", errors), unneutralised(commentary))
         for problem in validation.commentary_errors(figures[3]).values():  # as stored: the apostrophe taken off
             errors.append(cell_error("commentary", problem))
@@ -284,7 +274,7 @@ def check_slot(group: SlotRows, context: UploadContext, history: dict | None) ->
             row.setdefault("errors", []).append(cell_error(name if name in COLUMNS else "value", message))
         return
     computed = validation.computed_value(indicator, figures)
-    total["value_display"] = "" if computed is None else str(computed)
+    total["value_display"] = figure_for_input(computed, indicator.decimal_places)  # "5,177.0", every place kept
     if history is None:
         return
     found = []

@@ -4,6 +4,7 @@ and the warnings (target, outlier against the approved history, breakdown totals
 officer confirms with a comment."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
+from kentforum.forms import NUMBER_LIMIT
 from performance.catalogue import rules
 from performance.catalogue.services import target_for
 from performance.models import (
@@ -34,6 +36,74 @@ def commentary_errors(text: str | None) -> dict[str, str]:
     if length > COMMENTARY_MAX_LENGTH:
         return {"commentary": COMMENTARY_TOO_LONG.format(length=length, limit=COMMENTARY_MAX_LENGTH)}
     return {}
+
+
+# --- A figure typed as text -------------------------------------------------------------------
+
+FIGURE_PLACES = 4  # decimal places a figure keeps (decimal(20, 4)), as the API's serializers refuse more
+STORED_PLACES = Decimal(1).scaleb(-FIGURE_PLACES)
+# Digits, with commas or spaces only between groups of three, then a full stop and decimals.
+FIGURE_BODY = re.compile(r"(?:\d+|\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+)(?:\.\d*)?|\.\d+", re.ASCII)
+LOOKS_LIKE_DIGITS = re.compile(r"[0-9.,\s]*[0-9][0-9.,\s]*")  # digits, but not as FIGURE_BODY has them
+SIGNS = "-+\u2212"  # a minus, a plus, the typographic minus
+UNIT_SIGNS = {  # a unit's sign, which units may carry it, and what to say when one may not
+    "£": (("currency_gbp",), "only figures in pounds have one"),
+    "%": (("percentage", "percentage_points"), "only percentages have one"),
+}
+
+
+def parse_figure(text, *, unit: str | None = None, what: str = "the value") -> Decimal | None:
+    """A figure as people write it, or ``None`` if nothing is written: the one rule of every
+    door that takes figures as text (the return form and the CSV import; the API takes JSON
+    numbers). Allowed: spaces around it; commas or spaces between groups of three digits
+    ("5,177", "5 177"); a full stop for decimals; a sign; a spreadsheet's leading apostrophe;
+    "£" for a figure in pounds and "%" for a percentage (``unit``, an ``Indicator.Unit``
+    value; ``None`` for a count, such as a numerator). At most ``FIGURE_PLACES`` decimal places
+    (as the API's serializers; zeros after them lose nothing) and less than 10^16, as stored. Anything else, including the ambiguous "5,17" and
+    "1.234,5", raises a ``ValidationError`` that says what to write (``what`` names the
+    figure), with a code: ``invalid`` (not a number at all: a door may say so in its own
+    words), ``ambiguous``, ``unit``, ``places`` or ``too_big``."""
+    rest = str(text).strip().removeprefix("\'").strip()
+    if not rest:
+        return None
+    sign = ""
+    if rest[0] in SIGNS:
+        sign, rest = rest[0], rest[1:].lstrip()
+    found = []
+    if rest.startswith("£"):
+        found.append("£")
+        rest = rest[1:].lstrip()
+        if not sign and rest[:1] and rest[:1] in SIGNS:
+            sign, rest = rest[0], rest[1:].lstrip()
+    if rest.endswith("%"):
+        found.append("%")
+        rest = rest[:-1].rstrip()
+    if not FIGURE_BODY.fullmatch(rest):
+        if LOOKS_LIKE_DIGITS.fullmatch(rest):
+            raise ValidationError(
+                f"Enter {what} with commas only between groups of three digits and a full stop for decimals, "
+                f"like 5,177 or 5177.5 (“{shorten(text)}” could be read more than one way).", code="ambiguous",
+            )
+        raise ValidationError(f"Enter {what} as a number, like 5,177 or 5177.5.", code="invalid")
+    for symbol in found:
+        units, why = UNIT_SIGNS[symbol]
+        if unit not in units:
+            raise ValidationError(f"Enter {what} without the {symbol} sign: {why}.", code="unit")
+    number = Decimal(re.sub(r"[,\s]", "", rest))
+    if -number.normalize().as_tuple().exponent > FIGURE_PLACES:  # zeros after the last digit lose nothing
+        raise ValidationError(
+            f"Enter {what} with at most {FIGURE_PLACES} decimal places (figures are kept to {FIGURE_PLACES}).",
+            code="places",
+        )
+    if number >= NUMBER_LIMIT:
+        raise ValidationError(f"Enter {what} as a number smaller than {NUMBER_LIMIT:,f}.", code="too_big")
+    number = number.quantize(STORED_PLACES) if -number.as_tuple().exponent > FIGURE_PLACES else number
+    return -number if sign in ("-", "\u2212") and number else number
+
+
+def shorten(text, limit: int = 40) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)

@@ -21,3 +21,30 @@ def figure(value, places=DEFAULT_PLACES) -> str:
         return str(value)
     quantum = Decimal(1).scaleb(-places)
     return f"{number.quantize(quantum, rounding=ROUND_HALF_UP):,.{places}f}"
+
+
+@register.filter(name="figure_kept")
+def figure_for_input(value, places=DEFAULT_PLACES) -> str:
+    """A stored figure as a form's input shows it: like ``figure`` (separators, the indicator's
+    own places: "5,177.0", not "5177.0000"), but never rounded, so that saving the form again
+    keeps what is stored (a figure entered with more places shows them: "5,177.25"). What this
+    writes, ``returns.validation.parse_figure`` reads back. Empty is empty, not a dash; text
+    typed into the form is shown again as typed."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value  # text typed into the form: shown again as typed
+    number = Decimal(str(value))
+    if not number.is_finite():
+        return str(value)
+    kept = max(-number.normalize().as_tuple().exponent, 0)
+    return figure(number, max(int(places), kept))
+
+
+# What a figure's input shows beside it, by the indicator's unit (GOV.UK prefix and suffix);
+# the label says the unit in words too, as the prefix and suffix are hidden from screen readers.
+UNIT_AFFIXES = {
+    "currency_gbp": ("£", ""), "percentage": ("", "%"), "percentage_points": ("", "points"),
+    "rate_per_1000": ("", "per 1,000"), "rate_per_100000": ("", "per 100,000"), "days": ("", "days"),
+    "years": ("", "years"),
+}
