@@ -302,3 +302,35 @@ def district_ranking(indicator: Indicator, districts: list, all_districts: int, 
     if len(with_figures) < all_districts:
         return [], f"Not ranked: {len(with_figures)} of {all_districts} districts have an approved figure for {period_label}."
     return sorted(with_figures, key=lambda r: r.value, reverse=indicator.polarity == Indicator.Polarity.HIGHER), ""
+
+
+def versus_kent(indicator: Indicator, row, county) -> tuple[str, str]:
+    """Whether a district's figure is "better" than Kent's, "similar" or "worse", and the basis
+    in words: only a difference beyond noise counts (``rules.direction``: 95% intervals that do
+    not overlap where both figures have them, else more than ±2%), so that an order within noise
+    is never read as a difference. The one rule of comparing a district with Kent, for an
+    indicator's own page and a Locality Board's card (``compared_with_kent``)."""
+    kent_ci = (county.ci_lower, county.ci_upper) if county.ci_lower is not None and county.ci_upper is not None else None
+    ci = (row.ci_lower, row.ci_upper) if row.ci_lower is not None and row.ci_upper is not None else None
+    with_intervals = kent_ci is not None and ci is not None
+    verdict = rules.direction(current=row.value, previous=county.value, current_ci=ci if with_intervals else None,
+                              previous_ci=kent_ci if with_intervals else None, polarity=indicator.polarity)
+    outcome = "better" if verdict == "improving" else "worse" if verdict == "worsening" else "similar"
+    band = f"{rules.NO_CHANGE_BAND:.0%}"
+    if with_intervals:
+        basis = "their 95% confidence intervals overlap" if outcome == "similar" else "their 95% confidence intervals do not overlap"
+    else:
+        basis = (f"within {band} of each other" if outcome == "similar" else f"more than {band} apart") + (
+            ", with no 95% confidence intervals to judge by")
+    return outcome, basis
+
+
+def compared_with_kent(indicator: Indicator, ranked: list, county) -> dict | None:
+    """The ranked districts (``district_ranking``) grouped as better than Kent, similar, or
+    worse (``versus_kent``). None without a complete Kent figure for the same period."""
+    if not ranked or county is None or county.value is None:
+        return None
+    groups: dict[str, list] = {"better": [], "similar": [], "worse": []}
+    for row in ranked:
+        groups[versus_kent(indicator, row, county)[0]].append(row)
+    return groups

@@ -16,6 +16,7 @@ from performance.dashboards.figures import (
     Evidence,
     IndicatorView,
     comparable_between_districts,
+    compared_with_kent,
     district_ranking,
 )
 from performance.models import Indicator, IndicatorRollup, IndicatorTarget
@@ -48,23 +49,6 @@ def _dimension(row: IndicatorRollup) -> str:
 def _category(row: IndicatorRollup) -> str:
     label = row.breakdown_label or row.breakdown_key
     return label.split(":", 1)[1].strip() if ":" in label else label
-
-
-def compared_with_kent(indicator: Indicator, ranked: list[IndicatorRollup], county: IndicatorRollup | None) -> dict | None:
-    """The ranked districts grouped as better than Kent, similar, or worse, only where the
-    difference is beyond noise (``rules.direction``: 95% intervals that do not overlap, or more
-    than ±2% without intervals), so that an order within noise is never read as a difference.
-    None without a complete Kent figure for the same period."""
-    if not ranked or county is None or county.value is None:
-        return None
-    groups: dict[str, list[IndicatorRollup]] = {"better": [], "similar": [], "worse": []}
-    kent_ci = (county.ci_lower, county.ci_upper) if county.ci_lower is not None and county.ci_upper is not None else None
-    for row in ranked:
-        ci = (row.ci_lower, row.ci_upper) if row.ci_lower is not None and row.ci_upper is not None else None
-        verdict = rules.direction(current=row.value, previous=county.value, current_ci=ci if kent_ci else None,
-                                  previous_ci=kent_ci if ci else None, polarity=indicator.polarity)
-        groups["better" if verdict == "improving" else "worse" if verdict == "worsening" else "similar"].append(row)
-    return groups
 
 
 def indicator_page(code: str) -> dict:

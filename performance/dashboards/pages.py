@@ -22,11 +22,13 @@ from performance.dashboards.figures import (
     IndicatorView,
     active_indicators,
     comparable_between_districts,
+    compared_with_kent,
     derived_answer,
     district_ranking,
     milestone_summaries_by_ambition,
     narrative,
     recent_rows,
+    versus_kent,
 )
 from performance.dashboards.scorecard import TREND_POINTS, build_scorecard
 from performance.models import Indicator, IndicatorRollup, Study
@@ -134,15 +136,18 @@ def _kpq_section(kpq) -> str:
 @dataclass
 class DistrictCard:
     """One indicator on a Locality Board's page: the district's own latest approved figure and,
-    in that same period, the other districts and Kent, compared and ranked only where that is
-    honest."""
+    in that same period, the other districts and Kent. The district is said to be better than
+    Kent, similar or worse only by the rule of the indicator's own page (``district_ranking``,
+    then ``versus_kent``: beyond the 95% intervals, or ±2% without them), with the basis in
+    words; never a rank among the districts, whose order within noise is no difference."""
 
     view: IndicatorView
     own: IndicatorRollup
     rows: list[dict]
-    rank: int | None
-    of: int
-    not_ranked: str
+    versus_kent: str  # "better", "similar", "worse", or "" where not compared
+    basis: str  # why, in words ("their 95% confidence intervals overlap")
+    counts: dict[str, int]  # how many districts are better, similar and worse
+    not_ranked: str  # why the districts are not compared, if they are not
     county: IndicatorRollup | None
     chart: str | None
 
@@ -151,9 +156,8 @@ def _district_card(indicator: Indicator, locality: Locality, own: IndicatorRollu
                    all_districts: int) -> DistrictCard:
     districts = [r for r in peers if r.locality.kind == Locality.Kind.DISTRICT]
     county = next((r for r in peers if r.locality.kind == Locality.Kind.COUNTY and r.complete), None)
-    comparable = comparable_between_districts(indicator)
-    rows, rank, not_ranked = [], None, ""
-    if comparable:
+    rows = []
+    if comparable_between_districts(indicator):
         rows = [
             {"area": r.locality.name, "value": r.value, "lower": r.ci_lower, "upper": r.ci_upper,
              "highlight": r.locality_id == locality.pk, "county": False}
@@ -163,10 +167,16 @@ def _district_card(indicator: Indicator, locality: Locality, own: IndicatorRollu
             rows.append({"area": "Kent (KCC area)", "value": county.value, "lower": county.ci_lower,
                          "upper": county.ci_upper, "highlight": False, "county": True})
     ranked, not_ranked = district_ranking(indicator, districts, all_districts, own.period.label)
-    rank = next((n for n, r in enumerate(ranked, start=1) if r.locality_id == locality.pk), None)
+    groups = compared_with_kent(indicator, ranked, county)
+    outcome, basis, counts = "", "", {}
+    if groups is not None:
+        outcome, basis = versus_kent(indicator, own, county)
+        counts = {name: len(group) for name, group in groups.items()}
+    elif ranked:
+        not_ranked = f"Not compared with Kent: no complete Kent figure for {own.period.label}."
     return DistrictCard(
         view=IndicatorView(indicator=indicator, latest=own), own=own, rows=sorted(rows, key=lambda r: r["value"]),
-        rank=rank, of=all_districts, not_ranked=not_ranked, county=county,
+        versus_kent=outcome, basis=basis, counts=counts, not_ranked=not_ranked, county=county,
         chart=charts.ranked_chart(
             title=f"{indicator.name}, {own.period.label}", unit=indicator.get_unit_display(), rows=rows,
         ) if rows else None,

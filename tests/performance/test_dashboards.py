@@ -1,6 +1,7 @@
 """Dashboards: rendered from the summary tables, public, approved figures only, a fixed number
 of queries, board reports fixed as at publication, KPQ judgements with history."""
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -369,17 +370,43 @@ def test_districts_are_ranked_on_rates_only_when_all_have_reported(client, appro
     engine.rebuild_all()
     ashford = pages.locality_dashboard("E07000105")
     cards = {c.view.indicator.code: c for c in ashford["others"]}
-    assert cards["RATE"].own.period == q2 and cards["RATE"].rank is None and cards["RATE"].county is None
+    assert cards["RATE"].own.period == q2 and cards["RATE"].versus_kent == "" and cards["RATE"].county is None
     assert "3 of 12 districts" in cards["RATE"].not_ranked
-    assert cards["COUNT"].rank is None and cards["COUNT"].chart is None and "count" in cards["COUNT"].not_ranked
-    # Tunbridge Wells did not report the rate in q2: its latest is q1, where all twelve did
+    assert cards["COUNT"].versus_kent == "" and cards["COUNT"].chart is None and "count" in cards["COUNT"].not_ranked
+    # Tunbridge Wells did not report the rate in q2: its latest is q1, where all twelve did. Its 21%
+    # is the highest of the twelve, but of 100 households: its 95% interval overlaps Kent's 15.5%, so
+    # it is similar to Kent, said with its basis, never "1 of 12 districts".
     wells = pages.locality_dashboard("E07000116")
     card = {c.view.indicator.code: c for c in wells["others"]}["RATE"]
-    assert card.own.period == q1 and (card.rank, card.of) == (12 if rate.polarity == "lower_is_better" else 1, 12)
-    assert card.county is not None and card.county.complete
+    assert card.own.period == q1 and card.county is not None and card.county.complete
+    assert (card.versus_kent, card.basis) == ("similar", "their 95% confidence intervals overlap")
+    assert card.counts == {"better": 0, "similar": 12, "worse": 0}
+    html = client.get(reverse("dashboards:locality", args=["E07000116"])).content.decode()
+    assert "<strong>Similar to Kent</strong> in 2012/13 Q1: their 95% confidence intervals overlap." in html
+    assert not re.search(r"\b\d+(st|nd|rd|th)? of 12 districts \(1 = best\)", html), "no rank among the districts"
     html = client.get(reverse("dashboards:locality", args=["E07000105"])).content.decode()
     assert "Not ranked: 3 of 12 districts have an approved figure for 2012/13 Q2." in html
     assert "a count mostly measures how big a district is" in html
+
+
+def test_a_locality_card_compares_with_kent_by_the_indicator_pages_rule_not_by_rank():
+    """The card's verdict is ``figures.versus_kent``, the rule ``compared_with_kent`` groups the
+    indicator page's districts by: a district lower than Kent but within the intervals is similar."""
+    from types import SimpleNamespace as Row
+
+    from performance.models import Indicator
+
+    rate = Indicator(polarity=Indicator.Polarity.LOWER)
+    kent = Row(value=Decimal("5.0"), ci_lower=Decimal("4.8"), ci_upper=Decimal("5.2"))
+    within = Row(value=Decimal("4.6"), ci_lower=Decimal("4.1"), ci_upper=Decimal("5.0"))
+    below = Row(value=Decimal("4.0"), ci_lower=Decimal("3.6"), ci_upper=Decimal("4.4"))
+    assert figures.versus_kent(rate, within, kent) == ("similar", "their 95% confidence intervals overlap")
+    assert figures.versus_kent(rate, below, kent) == ("better", "their 95% confidence intervals do not overlap")
+    plain = Row(value=Decimal("5.05"), ci_lower=None, ci_upper=None)
+    assert figures.versus_kent(rate, plain, kent) == (
+        "similar", "within 2% of each other, with no 95% confidence intervals to judge by")
+    groups = figures.compared_with_kent(rate, [below, within, plain], kent)
+    assert {name: len(rows) for name, rows in groups.items()} == {"better": 1, "similar": 2, "worse": 0}
 
 
 def test_missing_returns_are_only_the_overdue_and_unsubmitted(client, approver):

@@ -128,7 +128,8 @@ def test_no_surface_judges_a_figure_from_part_of_the_county(client):
         for view in page.context["views"]:
             assert_view_is_honest(view, code)
 
-    # 6. Every Locality Board: a district's latest is its own; Kent only when complete; ranks only of 12, on rates.
+    # 6. Every Locality Board: a district's latest is its own; Kent only when complete; compared with
+    # Kent (never ranked) only where all twelve reported a rate, by the indicator page's rule.
     all_districts = Locality.objects.filter(kind="district").count()
     ranked = 0
     for locality in Locality.objects.filter(kind="district"):
@@ -139,8 +140,11 @@ def test_no_surface_judges_a_figure_from_part_of_the_county(client):
             assert card.own.locality_id == locality.pk and card.own.complete
             assert card.county is None or card.county.complete
             assert not any(r["county"] for r in card.rows) or card.county is not None
-            if card.rank is not None:
+            if card.versus_kent:
                 ranked += 1
-                assert card.view.indicator.aggregation != "sum", "counts are never ranked"
-                assert len([r for r in card.rows if not r["county"]]) == all_districts == card.of
-    assert ranked > 0, "some districts are ranked where all twelve reported a rate"
+                assert card.view.indicator.aggregation != "sum", "counts are never compared"
+                assert card.county is not None and sum(card.counts.values()) == all_districts
+                assert len([r for r in card.rows if not r["county"]]) == all_districts
+                assert card.versus_kent == figures.versus_kent(card.view.indicator, card.own, card.county)[0]
+        assert " of 12 districts (1 = best)" not in page.content.decode(), "no rank among the districts"
+    assert ranked > 0, "some districts are compared with Kent where all twelve reported a rate"
