@@ -1,7 +1,10 @@
 """The portal's URLs."""
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from . import views
 
@@ -20,6 +23,11 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("performance.returns.urls")),
     path("dashboards/", include("performance.dashboards.urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/", include("kentforum.api.urls")),
     path("admin/", admin.site.urls),
+    # Browsers and crawlers ask for /favicon.ico whatever a page says: our own SVG icon (pages link
+    # to it too). Not permanent: the static file's name carries a hash that changes with it.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"), http_method_names=["get", "head"]),
+         name="favicon"),
 ]
