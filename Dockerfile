@@ -10,10 +10,13 @@ RUN npm run build:css
 
 FROM python:3.11-slim AS base
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 MPLCONFIGDIR=/tmp/matplotlib \
     DJANGO_SETTINGS_MODULE=kentforum.settings.production
 
 WORKDIR /app
+# The board pack's PDFs: WeasyPrint lays text out with Pango, in the DejaVu fonts.
+RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system portal && useradd --system --gid portal --home /app portal
 
 COPY pyproject.toml README.md ./

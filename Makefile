@@ -10,11 +10,20 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test fast install assets setup worker beat check clean bench
+.PHONY: run test fast install system assets setup worker beat check clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The board pack's PDFs: WeasyPrint lays text out with Pango, in the DejaVu fonts (Debian packages).
+system:
+	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || ! fc-list 2>/dev/null | grep -qi dejavu; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Pango and the DejaVu fonts for WeasyPrint"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fontconfig >/dev/null; \
+	  else echo "The board pack needs Pango and a font: apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core" >&2; exit 1; fi; \
+	fi
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
@@ -31,7 +40,7 @@ static/build/portal.css: static/scss/portal.scss node_modules/.installed
 # plotly.js's basic bundle is served from node_modules/plotly.js-basic-dist-min (STATICFILES_DIRS).
 assets: static/build/portal.css node_modules/.installed
 
-install: $(STAMP) assets
+install: system $(STAMP) assets
 
 setup: install
 	$(BIN)/python manage.py migrate --noinput

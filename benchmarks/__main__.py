@@ -245,8 +245,11 @@ def markdown(results: dict) -> str:
     for r in results["results"]:
         lines.append(f"| {r['benchmark']} | {_fmt(r['ours'], r['unit'])} | {_fmt(r['ceiling'], r['unit'])} | {r['unit']} "
                      f"| {r['ratio']} | {r['target']} | {'yes' if r['met'] else '**no**'} | {r['note']} |")
-    lines += ["", "The dashboards in a browser (first render, charts drawn, script): "
-              "[results-browser.md](results-browser.md), `python -m benchmarks browser --serve`."]
+    browser_results = ROOT / "benchmarks" / "results-browser.json"
+    if browser_results.exists():  # the browser's figures and budgets too (``python -m benchmarks browser --serve``)
+        from benchmarks import browser
+
+        lines += ["", browser.markdown(json.loads(browser_results.read_text())).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

@@ -254,8 +254,23 @@ def run(options, log=print) -> int:
     output.write_text(json.dumps(results, indent=2) + "\n")
     table = markdown(results)
     output.with_suffix(".md").write_text(table)
+    embed_in_results(table, output.parent / "results.md")
     print(table)
     return 0
+
+
+RESULTS_MARK = "## Browser"
+
+
+def embed_in_results(table: str, results_md: Path) -> None:
+    """Put the browser's table in ``results.md`` too, after the server's (replacing an earlier
+    one), so that one file holds every benchmark's figures and budgets."""
+    if not results_md.exists():
+        return
+    text = results_md.read_text()
+    kept = text.split(RESULTS_MARK, 1)[0].rstrip("\n")
+    kept = "\n".join(line for line in kept.splitlines() if not line.startswith("The dashboards in a browser"))
+    results_md.write_text(kept.rstrip("\n") + "\n\n" + table)
 
 
 def _chromium_version(chromium: str) -> str | None:

@@ -360,6 +360,10 @@ LOGGING = {
         "kentforum.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
         # django-axes' own lines repeat the security log with masked fields: warnings only.
         "axes": {"level": "WARNING"},
+        # The board pack's renderers say each step at INFO (WeasyPrint, its font subsetting, Matplotlib's font cache).
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "matplotlib": {"level": "WARNING"},
     },
 }
 

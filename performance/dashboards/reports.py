@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from partnerships.models import Board
 from performance.catalogue import rules
-from performance.dashboards import access
+from performance.dashboards import access, maps
 from performance.dashboards.figures import DIRECTION_WORDS, IndicatorView, narrative
 from performance.dashboards.pages import ambition_dashboard
 from performance.models import BoardReport
@@ -30,6 +30,7 @@ def board_report_content(number: int) -> dict:
             "indicators": [_report_indicator(v) for v in item["views"]],
         })
     summary = data["milestones"]
+    indicator_ids = sorted({v.indicator.pk for item in data["kpqs"] for v in item["views"]})
     return {
         "judged_on": "the latest complete figure",  # reports published before the rule say nothing of it
         "ambition": f"Ambition {data['ambition'].number}: {data['ambition'].title}",
@@ -44,6 +45,12 @@ def board_report_content(number: int) -> dict:
         "exceptions": [
             {"name": v.indicator.name, "status": v.status_label, "direction": DIRECTION_WORDS.get(v.direction, "not comparable")}
             for v in data["exceptions"]
+        ],
+        # The board pack's map: each district's share of this ambition's judged measures on target.
+        "districts": [
+            {"gss_code": d["gss_code"], "name": d["name"], "value": d["value"], "judged": d["judged"],
+             "green": d[rules.GREEN], "amber": d[rules.AMBER], "red": d[rules.RED]}
+            for d in maps.districts_on_target(indicator_ids)
         ],
         "missing": [
             {"organisation": organisation.name, "indicator": r.indicator.name, "area": r.locality.name,
@@ -75,7 +82,16 @@ def _report_indicator(view: IndicatorView) -> dict:
             "period": newer.period.label, "value": str(newer.value), "coverage": newer.coverage_display,
             "missing": list(newer.missing), "status": rules.status_label(rules.INCOMPLETE), "flags": list(newer.flags),
         } if newer else None,
+        # The board pack's chart: Kent's figures by period, as the page's trend draws them.
+        "trend": [
+            {"period": p["period"], "value": _text(p["value"]), "target": _text(p["target"]), "complete": p["complete"]}
+            for p in view.trend_points()
+        ],
     }
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
 
 
 def board_report_rows(content: dict) -> list[list[str]]:

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ambitions.models import KPQ, Ambition
@@ -19,7 +20,7 @@ from kentforum.csvcells import export_cell
 from kentforum.errors import summary_pairs
 from localities.models import Locality
 from partnerships.models import Board
-from performance.dashboards import access, judgements, pages, reports
+from performance.dashboards import access, judgements, pack, pages, reports
 from performance.dashboards.indicator import indicator_page
 from performance.models import BoardReport, Indicator, KPQJudgement
 
@@ -30,6 +31,12 @@ def forum(request):
     context = pages.forum_dashboard()
     context["localities"] = Locality.objects.filter(kind=Locality.Kind.DISTRICT).order_by("name")
     return render(request, "dashboards/forum.html", context)
+
+
+@require_GET
+def forum_pack(request):
+    """Who may see it: anyone (the Forum dashboard's figures as a PDF board pack, as at now)."""
+    return _pdf_response(pack.forum_pack(), f"kent-forum-board-pack-{timezone.localdate():%Y-%m-%d}.pdf")
 
 
 @require_GET
@@ -100,6 +107,12 @@ def kpq(request, code: str):
     return render(request, "dashboards/kpq.html", context, status=status)
 
 
+def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 def _csv_response(rows, filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -123,6 +136,11 @@ def board_report(request, number: int):
     content = reports.board_report_content(number)
     if request.GET.get("format") == "csv":
         return _csv_response(reports.board_report_rows(content), f"ambition-{number}-report-draft.csv")
+    if request.GET.get("format") == "pdf":
+        return _pdf_response(
+            pack.ambition_pack(content, as_at=timezone.now(), title=f"Ambition {number}: draft progress report", draft=True),
+            f"ambition-{number}-report-draft.pdf",
+        )
     can_publish = access.can_publish_report(request.user, _ambition_board(ambition))
     return render(request, "dashboards/report.html",
                   {"content": content, "draft": True, "number": number, "can_publish": can_publish})
@@ -159,6 +177,11 @@ def board_report_publish(request, number: int):
     content = reports.board_report_content(number)
     if request.method == "GET" and request.GET.get("format") == "csv":
         return _csv_response(reports.board_report_rows(content), f"ambition-{number}-report-preview.csv")
+    if request.method == "GET" and request.GET.get("format") == "pdf":
+        return _pdf_response(
+            pack.ambition_pack(content, as_at=timezone.now(), title=f"Ambition {number}: progress report, preview", draft=True),
+            f"ambition-{number}-report-preview.pdf",
+        )
     return render(request, "dashboards/report_publish.html", {
         "content": content, "fingerprint": reports.board_report_fingerprint(content), "number": number,
         "draft": False, "errors": errors,
@@ -171,4 +194,7 @@ def published_report(request, pk: int):
     report = get_object_or_404(BoardReport.objects.select_related("board", "period", "published_by"), pk=pk)
     if request.GET.get("format") == "csv":
         return _csv_response(reports.board_report_rows(report.content), f"board-report-{report.pk}.csv")
+    if request.GET.get("format") == "pdf":
+        return _pdf_response(pack.ambition_pack(report.content, as_at=report.as_at, title=report.title, draft=False),
+                             f"board-report-{report.pk}.pdf")
     return render(request, "dashboards/report.html", {"content": report.content, "report": report, "draft": False})

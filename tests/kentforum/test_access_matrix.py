@@ -192,10 +192,19 @@ EXPECTED: dict[str, dict] = {
     r"^dashboards/ambitions/<int:number>/$": PUBLIC_PAGE,
     r"^dashboards/localities/<str:gss_code>/$": PUBLIC_PAGE,
     r"^dashboards/reports/<int:pk>/$": PUBLIC_PAGE,
+    # The Forum's board pack (PDF), the Forum dashboard's figures as at now: anyone.
+    r"^dashboards/pack\.pdf$": PUBLIC_PAGE,
     # An indicator's own page reads the summary tables only (approved figures): anyone.
     r"^dashboards/indicators/<str:code>/$": PUBLIC_PAGE,
+    # A dashboard's tables as files (every table as Excel, one as CSV): anyone, as the page. The
+    # draft indicator has no approved figures, so its page has no tables: 404 for anyone alike.
+    r"^dashboards/indicators/<str:code>/tables/<slug:table>\.csv$": {"GET": every(404), "POST": every(405)},
+    r"^dashboards/(ambitions/<int:number>/|localities/<str:gss_code>/|kpqs/<str:code>/|indicators/<str:code>/)?"
+    r"tables(\.xlsx|/<slug:table>\.csv)$": PUBLIC_PAGE,
     # The search finds published things only: anyone.
     r"^search/$": PUBLIC_PAGE,
+    # The favicon: a redirect to our static SVG for anyone; nobody posts.
+    r"^favicon\.ico$": {"GET": every(302), "POST": every(405)},
     # Where a signed-in person lands: a redirect to their role's page; nobody posts.
     r"^welcome/$": {"GET": signed_in(302), "POST": signed_in(405)},
     # Anyone reads a KPQ; board members and the Forum team judge (an empty judgement is 400).
@@ -570,6 +579,7 @@ def kwargs_for(route, world, target):
                 "period_id": world["period"].pk, "gss_code": t["locality"].gss_code, "milestone_id": t["milestone"].pk,
                 "decision": "approve", "number": 1, "slug": world["board"].slug,
                 "code": world["kpq"].code if route.startswith("dashboards/kpqs/") else world["draft_indicator"].code,
+                "table": "judgements" if route.startswith("dashboards/kpqs/") else "scorecard",  # a table the page shows
             }[name]
     return out
 

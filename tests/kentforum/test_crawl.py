@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 import traceback
@@ -45,6 +46,12 @@ ROLES = [None, "officer.ashford", "officer.thanet", "officer.police", "officer.k
          "forum.admin"]  # None: an anonymous visitor
 MAX_PAGES = 1500  # per role; the crawl fails if a role reaches more (the bound would hide pages)
 SKIPPED = ("/accounts/logout/",)
+# The dashboards' tables as files are the same for anyone (the access matrix checks every role's
+# status): only the anonymous visitor fetches each page's workbook, and nobody here its ~800 CSVs
+# (each rebuilds its page, minutes in all): tests/performance/test_table_downloads.py's demo walk
+# fetches every one of those links over the same demo set and checks it against its table.
+TABLE_DOWNLOADS = re.compile(r"^/dashboards/(.+/)?tables(\.xlsx|/[-\w]+\.csv)$")
+TABLE_CSV = re.compile(r"^/dashboards/(.+/)?tables/[-\w]+\.csv$")
 SIGN_IN_PAGES = ("/accounts/login/", "/admin/login/")
 KEY_NAME = "County research and intelligence loader"
 ROOT = str(settings.BASE_DIR) + "/"
@@ -212,7 +219,8 @@ def crawl(role, user):
         elif response.get("Content-Type", "").startswith("text/html"):
             next_urls = links_on(url, body.decode("utf-8", "replace"))
         for link in next_urls:
-            if link not in seen and followed(link):
+            if link not in seen and followed(link) and not TABLE_CSV.match(link) \
+                    and (user is None or not TABLE_DOWNLOADS.match(link)):
                 seen.add(link)
                 queue.append((link, url))
     return seen, failures, statuses

@@ -74,7 +74,7 @@ def test_every_page_a_forum_admin_reaches_has_the_csp_and_no_inline_script(clien
                 continue
             target = url.path + (f"?{url.query}" if url.query else "")
             # Same-site HTML pages only: not downloads, not the admin's deeper screens, not sign-out.
-            if (target in seen or target.endswith(".csv") or "format=" in target or target.startswith("/api/v1")
+            if (target in seen or target.endswith((".csv", ".xlsx", ".pdf")) or "format=" in target or target.startswith("/api/v1")
                     or target.startswith("/static/") or (target.startswith("/admin/") and target != "/admin/")
                     or target.startswith("/accounts/")):
                 continue
