@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "partnerships",
     "ambitions",
     "performance",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -102,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kentforum.context_processors.portal",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -284,6 +286,19 @@ CELERY_BEAT_SCHEDULE = {
     "nightly-rollup-rebuild": {
         "task": "performance.tasks.rollup_rebuild_task",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Notifications: the approvers' daily digest, followed indicators' news, unsent e-mails swept up.
+    "approvals-digest": {
+        "task": "notifications.tasks.approvals_digest_task",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    "indicator-subscriptions": {
+        "task": "notifications.tasks.subscriptions_check_task",
+        "schedule": 15 * 60,
+    },
+    "notification-email-outbox": {
+        "task": "notifications.tasks.notifications_email_outbox_task",
+        "schedule": 15 * 60,
     },
 }
 

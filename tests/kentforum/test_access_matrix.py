@@ -173,7 +173,7 @@ API_RESOURCES = (
     "|indicators|periods|milestones|rollups|studies"
 )
 FRAMEWORK_APPS = "ambitions|partnerships|localities|performance"  # the Forum team keeps these in the admin
-SUPERUSER_APPS = "auth|rest_framework_api_key|axes"  # users, groups, plain keys, sign-in records
+SUPERUSER_APPS = "auth|rest_framework_api_key|axes|notifications"  # users, groups, plain keys, sign-in records, notifications
 READ_ONLY_MODELS = (  # shown in the admin, changed only by the workflow (or not at all)
     "indicatorreturn|milestonereturn|returnevent|periodevent|returnimport|indicatorrollup|milestonerollup"
     "|kpqjudgement|boardreport"
@@ -207,6 +207,13 @@ EXPECTED: dict[str, dict] = {
     r"^favicon\.ico$": {"GET": every(302), "POST": every(405)},
     # Where a signed-in person lands: a redirect to their role's page; nobody posts.
     r"^welcome/$": {"GET": signed_in(302), "POST": signed_in(405)},
+    # Notifications: each signed-in person's own; another's is 404, as if it did not exist (the
+    # one probed is Ashford's officer's: opening it marks it read and goes to its page).
+    r"^notifications/$": {"GET": signed_in(200), "POST": signed_in(405)},
+    r"^notifications/read/$": {"GET": signed_in(405), "POST": signed_in(302)},
+    r"^notifications/<int:pk>/$": {"GET": signed_in(404, officer_a=302), "POST": signed_in(405)},
+    r"^notifications/preferences/$": {"GET": signed_in(200), "POST": signed_in(302)},  # empty: nothing e-mailed
+    r"^notifications/following/$": {"GET": signed_in(405), "POST": signed_in(400)},  # naming no indicator
     # Anyone reads a KPQ; board members and the Forum team judge (an empty judgement is 400).
     r"^dashboards/kpqs/<str:code>/$": {
         "GET": every(200),
@@ -569,6 +576,10 @@ def kwargs_for(route, world, target):
                 out[name] = world["board"].pk
             else:
                 out[name] = _admin_object_id(route, world)
+        elif route.startswith("notifications/"):  # a notification of Ashford's officer (of the approval below)
+            from notifications.models import Notification
+
+            out[name] = Notification.objects.filter(user=world["users"]["officer_a"]).order_by("pk").first().pk
         elif name == "pk":
             out[name] = {
                 "dashboards/reports/": world["report"].pk, "returns/imports/": t["import"].pk,

@@ -1,0 +1,1 @@
+"""Notifications: what the portal tells people, in the portal and by e-mail."""
