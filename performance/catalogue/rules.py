@@ -205,3 +205,19 @@ def direction(*, current, previous, current_ci=None, previous_ci=None, polarity:
         moved = 1 if change > 0 else -1
     better = moved > 0 if polarity == "higher_is_better" else moved < 0
     return "improving" if better else "worsening"
+
+
+# A figure's unit as people write it beside the number (GOV.UK prefix and suffix): "£17,620",
+# "35.2%", "620.3 per 100,000". Forms show them around the input (hidden from screen readers,
+# as the label says the unit in words); pages and packs write them with the figure.
+UNIT_AFFIXES = {
+    "currency_gbp": ("£", ""), "percentage": ("", "%"), "percentage_points": ("", " points"),
+    "rate_per_1000": ("", " per 1,000"), "rate_per_100000": ("", " per 100,000"), "days": ("", " days"),
+    "years": ("", " years"),
+}
+
+
+def with_unit(text: str, unit: str) -> str:
+    """A figure already written as text, with its unit: "£" before, the rest after."""
+    prefix, suffix = UNIT_AFFIXES.get(unit, ("", ""))
+    return f"{prefix}{text}{suffix}"

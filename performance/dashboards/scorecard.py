@@ -114,8 +114,7 @@ class Scorecard:
 def display_value(indicator, value) -> str:
     if value is None:
         return "—"
-    text = fmt(value, indicator.decimal_places)
-    return f"{text}%" if indicator.unit == "percentage" else text
+    return rules.with_unit(fmt(value, indicator.decimal_places), indicator.unit)
 
 
 def judged_status(view: IndicatorView) -> str:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from django import forms
 
 from kentforum.forms import DateParts
+from performance.catalogue import rules
 from performance.models import DataQuality, Indicator, MilestoneReturn
 from performance.returns import imports
 from performance.returns.validation import IndicatorFigures, MilestoneProgress, commentary_errors, parse_figure
-from performance.templatetags.figures import UNIT_AFFIXES, figure_for_input
+from performance.templatetags.figures import figure_for_input
 
 
 class CommentaryLimit:
@@ -37,7 +38,7 @@ class FigureField(forms.Field):
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
         self.unit, self.places, self.what = unit, places, what
-        self.prefix, self.suffix = UNIT_AFFIXES.get(unit, ("", ""))
+        self.prefix, self.suffix = (part.strip() for part in rules.UNIT_AFFIXES.get(unit, ("", "")))
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -118,7 +119,7 @@ class IndicatorReturnForm(CommentaryLimit, forms.Form):
             fields["value"] = FigureField(label=f"Value ({unit_words(indicator)})", **figure)
         for category in self.categories:
             fields[f"breakdown_{category.pk}"] = FigureField(  # the unit in words where the input shows its sign
-                label=f"{category.label} ({unit_words(indicator)})" if indicator.unit in UNIT_AFFIXES else category.label,
+                label=f"{category.label} ({unit_words(indicator)})" if indicator.unit in rules.UNIT_AFFIXES else category.label,
                 what=f"the figure for {category.label}", **figure,
             )
         if indicator.is_survey:

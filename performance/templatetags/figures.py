@@ -39,12 +39,3 @@ def figure_for_input(value, places=DEFAULT_PLACES) -> str:
         return str(value)
     kept = max(-number.normalize().as_tuple().exponent, 0)
     return figure(number, max(int(places), kept))
-
-
-# What a figure's input shows beside it, by the indicator's unit (GOV.UK prefix and suffix);
-# the label says the unit in words too, as the prefix and suffix are hidden from screen readers.
-UNIT_AFFIXES = {
-    "currency_gbp": ("£", ""), "percentage": ("", "%"), "percentage_points": ("", "points"),
-    "rate_per_1000": ("", "per 1,000"), "rate_per_100000": ("", "per 100,000"), "days": ("", "days"),
-    "years": ("", "years"),
-}
