@@ -31,7 +31,7 @@ GROUP_NAMES = {
 
 # The Forum team keeps the framework: every model of these apps, except the returns, which
 # change only through the return workflow.
-FRAMEWORK_APPS = ("ambitions", "partnerships", "localities", "performance")
+FRAMEWORK_APPS = ("ambitions", "partnerships", "localities", "performance", "webhooks")
 WORKFLOW_ONLY_MODELS = {"indicatorreturn", "milestonereturn"}
 
 

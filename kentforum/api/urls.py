@@ -17,6 +17,7 @@ from partnerships.api.views import (
 from performance.catalogue.api import IndicatorViewSet, MilestoneViewSet, ReportingPeriodViewSet, StudyViewSet
 from performance.returns.api.views import ApprovedValuesExportView, IndicatorReturnViewSet, MilestoneReturnViewSet
 from performance.rollups.api import IndicatorRollupViewSet
+from webhooks.api.views import WebhookEndpointViewSet
 
 
 class PublicRouter(DefaultRouter):
@@ -44,6 +45,7 @@ router.register("milestones", MilestoneViewSet)
 router.register("milestone-returns", MilestoneReturnViewSet, basename="milestonereturn")
 router.register("rollups", IndicatorRollupViewSet)
 router.register("studies", StudyViewSet)
+router.register("webhooks", WebhookEndpointViewSet)
 
 urlpatterns = [
     path("v1/exports/approved-values.csv", ApprovedValuesExportView.as_view(), name="export-approved-values"),

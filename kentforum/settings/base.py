@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "ambitions",
     "performance",
     "notifications",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -300,7 +301,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.notifications_email_outbox_task",
         "schedule": 15 * 60,
     },
+    # Partner webhooks: deliveries due (a retry whose message was lost, or the worker was down).
+    "webhook-deliveries-due": {
+        "task": "webhooks.tasks.webhook_deliveries_sweep_task",
+        "schedule": 60,
+    },
 }
+
+# Partner webhooks (webhooks/): endpoints are HTTPS on public addresses only. The tests (and a
+# local demo) may allow plain HTTP to 127.0.0.1 / localhost, and loopback or private addresses.
+WEBHOOKS_ALLOW_LOOPBACK_HTTP = env_bool("WEBHOOKS_ALLOW_LOOPBACK_HTTP", False)
 
 # Returns: reminder e-mails this many days before a period's deadline (and again when overdue);
 # links in e-mails point at PORTAL_BASE_URL.
@@ -354,6 +364,7 @@ SPECTACULAR_SETTINGS = {
         "WorkflowStateEnum": "performance.models.WorkflowState",
         "MilestoneStatusEnum": "performance.models.MilestoneReturn.Status",
         "PeriodStatusEnum": "performance.models.ReportingPeriod.Status",
+        "WebhookEventEnum": "webhooks.models.Event",
     },
 }
 

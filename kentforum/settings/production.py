@@ -18,6 +18,7 @@ for _name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"):
 SECRET_KEY = os.environ["SECRET_KEY"]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
 CELERY_TASK_ALWAYS_EAGER = False
+WEBHOOKS_ALLOW_LOOPBACK_HTTP = False  # partner webhooks reach public HTTPS addresses only (SSRF)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

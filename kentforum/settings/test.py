@@ -8,3 +8,4 @@ from .base import *  # noqa: F401,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+WEBHOOKS_ALLOW_LOOPBACK_HTTP = True  # the webhook tests' receiver listens on http://127.0.0.1

@@ -68,6 +68,7 @@ from performance.models import (
 from performance.returns import imports, validation, workflow
 from performance.rollups import engine
 from tests.factories import IndicatorFactory, council, district, open_quarter
+from webhooks import services as webhook_services
 
 pytestmark = pytest.mark.slow  # the evidence tier (README, "Tests")
 
@@ -126,6 +127,12 @@ def api_write(status, **roles):
     return {**{role: status for role in API_ROLES}, "anon": 401, "key_read": 403, **roles}
 
 
+def key_only(status, **roles):
+    """The webhooks API: a partner's keys only (these are Ashford's, and the world's endpoint is
+    Ashford's); anonymous callers 401, signed-in people 403."""
+    return {**{role: 403 for role in API_ROLES}, "anon": 401, "key_read": status, "key_submit": status, **roles}
+
+
 @dataclass(frozen=True)
 class Owned:
     spec: dict
@@ -172,7 +179,7 @@ API_RESOURCES = (
     "organisations|people|memberships|boards|ambitions|kpqs|partnerships|officer-groups|delivery-plans|localities"
     "|indicators|periods|milestones|rollups|studies"
 )
-FRAMEWORK_APPS = "ambitions|partnerships|localities|performance"  # the Forum team keeps these in the admin
+FRAMEWORK_APPS = "ambitions|partnerships|localities|performance|webhooks"  # the Forum team keeps these in the admin
 SUPERUSER_APPS = "auth|rest_framework_api_key|axes|notifications"  # users, groups, plain keys, sign-in records, notifications
 READ_ONLY_MODELS = (  # shown in the admin, changed only by the workflow (or not at all)
     "indicatorreturn|milestonereturn|returnevent|periodevent|returnimport|indicatorrollup|milestonerollup"
@@ -281,6 +288,15 @@ EXPECTED: dict[str, dict] = {
     r"^api/v1/\^(indicator|milestone)-returns\\\.": API_FORMAT,
     r"^api/v1/\^(indicator|milestone)-returns/\(\?P<pk>\[\^/\]\+\)/\$$": API_RETURN_DETAIL,
     r"^api/v1/\^(indicator|milestone)-returns/\(\?P<pk>\[\^/\]\+\)\\\.": API_RETURN_FORMAT,
+    # Partner webhooks: each partner's keys manage its own endpoints (an empty POST is 400).
+    r"^api/v1/\^webhooks/\$$": {"GET": key_only(200), "POST": key_only(400)},
+    r"^api/v1/\^webhooks/\(\?P<pk>\[\^/\]\+\)/\$$": {
+        "GET": key_only(200), "DELETE": key_only(204), "PATCH": key_only(405), "PUT": key_only(405)},
+    r"^api/v1/\^webhooks/\(\?P<pk>\[\^/\]\+\)/deliveries/\$$": {"GET": key_only(200), "POST": key_only(405)},
+    r"^api/v1/\^webhooks/\(\?P<pk>\[\^/\]\+\)/deliveries/\(\?P<delivery_id>\[\^/\]\+\)/replay/\$$": {
+        "GET": key_only(405), "POST": key_only(202)},
+    r"^api/v1/\^webhooks/.*/replay\\\.": {"GET": key_only(405)},
+    r"^api/v1/\^webhooks.*\\\.": {"GET": key_only(200)},
     rf"^api/v1/\^({API_RESOURCES})/\$$": API_READ_LIST,
     rf"^api/v1/\^({API_RESOURCES})/\(\?P<\w+>\[\^/\]\+\)/\$$": API_READ_DETAIL,
     rf"^api/v1/\^({API_RESOURCES})(/\(\?P<\w+>\[\^/\]\+\))?\\\.": API_FORMAT,
@@ -309,6 +325,9 @@ EXPECTED: dict[str, dict] = {
     rf"^admin/performance/({READ_ONLY_MODELS})/(add/|{ADMIN_OBJECT}delete/)$": {
         "GET": admin_page(403), "POST": admin_page(403)},
     rf"^admin/performance/({READ_ONLY_MODELS})/{ADMIN_OBJECT}change/$": {"GET": admin_page(), "POST": admin_page(403)},
+    # Webhook deliveries: read-only (replayed by an action on the list).
+    r"^admin/webhooks/webhookdelivery/(add/|<path:object_id>/delete/)$": {"GET": admin_page(403), "POST": admin_page(403)},
+    r"^admin/webhooks/webhookdelivery/<path:object_id>/change/$": {"GET": admin_page(), "POST": admin_page(403)},
     # The framework: the Forum team keeps it.
     rf"^admin/({FRAMEWORK_APPS})/\w+/$": {"GET": admin_page()},
     rf"^admin/({FRAMEWORK_APPS})/\w+/{ADMIN_OBJECT}history/$": {"GET": admin_page(superuser=NOT_SENT)},
@@ -488,6 +507,10 @@ def build_world():
     submit_key, submit_raw = PartnerAPIKey.objects.create_key(name="Ashford submit key", partner=ashford_org, scope="submit")
     submit_key.organisations.set([ashford_org])
     APIKey.objects.create_key(name="a plain library key")
+    # Ashford's webhook endpoint, with one delivery in its log.
+    hook = webhook_services.endpoint_create(partner=ashford_org, url="https://hooks.ashford.example/kentforum",
+                                            events=["return.approved"], created_by_key=submit_key)
+    webhook_delivery, = webhook_services.outbox_write(event="return.approved", data={}, endpoint_ids=[hook.pk])
     # Ashford's milestone return is last changed by its partner's system through the API, so
     # every role's view of a return written by a key (no person in its history) is probed too.
     ms_ret = targets["A"]["ms_ret"]
@@ -515,7 +538,7 @@ def build_world():
     return {
         "users": users, "period": period, "draft_indicator": draft_indicator, "targets": targets, "report": report,
         "kpq": kpq, "board": board, "keys": {"key_read": read_raw, "key_submit": submit_raw}, "sessions": sessions,
-        "urls": {},
+        "urls": {}, "webhook_delivery": webhook_delivery,
     }
 
 
@@ -560,7 +583,7 @@ def kwargs_for(route, world, target):
         if name == "format":
             out[name] = "json" if route.startswith("api/v1/<") or "^" not in route else "csv"
         elif route.startswith("api/v1/^"):
-            out[name] = _api_lookup(route, world, target or "B")
+            out[name] = world["webhook_delivery"] if name == "delivery_id" else _api_lookup(route, world, target or "B")
         elif route.startswith("admin/"):
             if name == "app_label":
                 out[name] = "performance"
