@@ -20,13 +20,18 @@ STANDARD_ERRORS = {
 }
 
 
+KEY_ONLY_PATHS = ("/api/v1/webhooks/",)  # a partner's own webhooks: its API key always (no key is 401)
+
+
 def add_standard_errors(result, generator, request, public):
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
-    for path in result.get("paths", {}).values():
+    for route, path in result.get("paths", {}).items():
         for method, operation in path.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
-            if method in ("get", "head") and {} not in operation.setdefault("security", []):
+            if route.startswith(KEY_ONLY_PATHS):
+                operation["security"] = [s for s in operation.get("security", []) if s]
+            elif method in ("get", "head") and {} not in operation.setdefault("security", []):
                 # Every read is open to anonymous callers (published data only).
                 operation["security"].append({})
             for code, description in STANDARD_ERRORS.items():
