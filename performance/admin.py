@@ -19,6 +19,7 @@ from performance.models import (
     MilestoneRollup,
     PeriodEvent,
     ReportingPeriod,
+    ReturnComment,
     ReturnEvent,
     ReturnImport,
     Study,
@@ -182,6 +183,14 @@ class ReturnEventAdmin(ReadOnlyAdmin):
     list_filter = ["action", "to_state"]
     search_fields = ["actor__username", "note", "indicator_return__indicator__code", "milestone_return__milestone__title"]
     date_hierarchy = "at"
+
+
+@admin.register(ReturnComment)
+class ReturnCommentAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "author", "role", "indicator_return", "milestone_return"]
+    list_filter = ["role"]
+    search_fields = ["author__username", "text", "indicator_return__indicator__code", "milestone_return__milestone__title"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(PeriodEvent)

@@ -27,6 +27,7 @@ ONE_HOME = [
     ("the commentary limit", r"COMMENTARY_MAX_LENGTH\s*=|max_length=5000|MAX_COMMENTARY",
      {"performance/returns/validation.py"}),
     ("the commentary limit's words", r"characters; the limit is", {"performance/returns/validation.py"}),
+    ("the comment limit", r"COMMENT_MAX_LENGTH\s*=|a comment may have at most", {"performance/returns/comments.py"}),
     ("the status labels", r"STATUS_LABELS\s*=|\"Within tolerance\"|\"Off target\"|\"On target\"|Not judged: incomplete",
      {"performance/catalogue/rules.py"}),
     ("the status colours", r"STATUS_TAGS\s*=|\"yellow\"", {"performance/catalogue/rules.py"}),

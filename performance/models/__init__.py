@@ -13,12 +13,21 @@ from .catalogue import (
     Study,
 )
 from .dashboards import BoardReport, KPQJudgement
-from .returns import DataQuality, IndicatorReturn, MilestoneReturn, ReturnBase, ReturnEvent, ReturnImport, WorkflowState
+from .returns import (
+    DataQuality,
+    IndicatorReturn,
+    MilestoneReturn,
+    ReturnBase,
+    ReturnComment,
+    ReturnEvent,
+    ReturnImport,
+    WorkflowState,
+)
 from .rollups import Direction, IndicatorRollup, MilestoneRollup
 
 __all__ = [
     "BoardReport", "BreakdownCategory", "BreakdownDimension", "DataQuality", "Direction", "Indicator",
     "IndicatorAssignment", "IndicatorReturn", "IndicatorRollup", "IndicatorTarget", "KPQJudgement", "Milestone",
-    "MilestoneReturn", "MilestoneRollup", "PeriodEvent", "ReportingPeriod", "ReturnBase", "ReturnEvent", "ReturnImport",
-    "Study", "WorkflowState",
+    "MilestoneReturn", "MilestoneRollup", "PeriodEvent", "ReportingPeriod", "ReturnBase", "ReturnComment", "ReturnEvent",
+    "ReturnImport", "Study", "WorkflowState",
 ]

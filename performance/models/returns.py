@@ -8,13 +8,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from kentforum.models import TimeStampedModel
+from kentforum.roles import Role
 
 from .catalogue import BreakdownCategory, Indicator, Milestone, ReportingPeriod
 from .scope import DECIDABLE_STATES, DONE_STATES, EDITABLE_STATES, ReturnQuerySet, WorkflowState
 
 __all__ = [
     "DECIDABLE_STATES", "DONE_STATES", "EDITABLE_STATES", "DataQuality", "IndicatorReturn", "MilestoneReturn",
-    "ReturnBase", "ReturnEvent", "ReturnImport", "WorkflowState",
+    "ReturnBase", "ReturnComment", "ReturnEvent", "ReturnImport", "WorkflowState",
 ]
 
 
@@ -174,6 +175,7 @@ class ReturnEvent(models.Model):
         RETURNED = "returned", "Returned"
         REOPENED = "reopened", "Reopened"
         IMPORTED = "imported", "Imported from CSV"
+        COMMENTED = "commented", "Commented"
 
     indicator_return = models.ForeignKey(
         IndicatorReturn, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
@@ -206,6 +208,37 @@ class ReturnEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} v{self.version} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReturnComment(models.Model):
+    """A comment on a return, between its officers, the approvers and the Forum team: part of
+    the return's workings, shown on its page to those who see them. Written by
+    ``returns.comments.return_comment_add`` (with a ``ReturnEvent`` "commented"); never edited
+    or deleted. ``role`` is the part the author commented in (officer, approver, Forum team)."""
+
+    indicator_return = models.ForeignKey(
+        IndicatorReturn, on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
+    )
+    milestone_return = models.ForeignKey(
+        MilestoneReturn, on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=12, choices=Role.choices)
+    text = models.TextField()
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(indicator_return__isnull=False, milestone_return__isnull=True)
+                | models.Q(indicator_return__isnull=True, milestone_return__isnull=False),
+                name="comment_belongs_to_one_return",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class ReturnImport(TimeStampedModel):

@@ -104,7 +104,7 @@ class IndicatorReturnForm(CommentaryLimit, forms.Form):
         help_text="Required unless final: what is provisional, estimated or revised, and when the final figure is due.",
     )
 
-    def __init__(self, *args, indicator, categories=(), **kwargs):
+    def __init__(self, *args, indicator, categories=(), carried=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.indicator = indicator
         self.categories = list(categories)
@@ -136,6 +136,22 @@ class IndicatorReturnForm(CommentaryLimit, forms.Form):
                                 "min_value": "The sample base is at least 1."},
             )
         self.fields = {**fields, **self.fields}
+        self.carried = self._carry(carried)
+
+    def _carry(self, carried):
+        """Last period's commentary (``carried``, a ``selectors.CarriedCommentary`` or None)
+        starts a commentary not written yet, and the form says so (``self.carried``, and a hint)
+        while the commentary is still that text: an officer who keeps it has chosen to."""
+        if carried is None:
+            return None
+        if not self.is_bound and not self.initial.get("commentary"):
+            self.initial["commentary"] = carried.text
+        text = self.data.get(self.add_prefix("commentary")) if self.is_bound else self.initial.get("commentary")
+        if (text or "").replace("\r\n", "\n").strip() != carried.text.replace("\r\n", "\n").strip():
+            return None
+        field = self.fields["commentary"]
+        field.help_text = f"Carried forward from {carried.period}: check and update it. {field.help_text}"
+        return carried
 
     @property
     def breakdown_fields(self):
@@ -214,6 +230,18 @@ class MilestoneReturnForm(CommentaryLimit, forms.Form):
             commentary=data.get("commentary", "").strip(),
         )
 
+    @staticmethod
+    def initial_from(ret) -> dict:
+        """The form's fields as ``ret`` (a stored milestone return, or None) holds them."""
+        if ret is None:
+            return {}
+        revised = ret.revised_date
+        return {
+            "status": ret.status, "percent_complete": ret.percent_complete, "commentary": ret.commentary,
+            "version": ret.version, "revised_day": revised.day if revised else None,
+            "revised_month": revised.month if revised else None, "revised_year": revised.year if revised else None,
+        }
+
 
 class DecisionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -223,6 +251,17 @@ class SendBackForm(DecisionForm):
     reason = forms.CharField(
         max_length=2000, widget=forms.Textarea, label="Why are you returning it?",
         help_text="The officer sees this reason.", error_messages={"required": "Enter a reason for returning the return."},
+    )
+
+
+class ReturnCommentForm(forms.Form):
+    """A comment on a return; its rule (some words, the length) is ``comments.comment_errors``,
+    which the service applies, so that a long paste is reported, never cut short."""
+
+    prefix = "comment"  # its field is "comment-text", apart from the return form's
+    text = forms.CharField(
+        required=False, widget=forms.Textarea, label="Add a comment",
+        help_text="The officers of the organisation, the approvers and the Forum team see it. Comments cannot be changed.",
     )
 
 

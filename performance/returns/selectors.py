@@ -154,6 +154,26 @@ def previous_values(indicator, locality, period, viewer, *, sees_workings: bool 
     return [{"period": r.period.label, "value": r.value, "state": r.get_state_display(), "target": targets.get(r.period_id)} for r in rows]
 
 
+@dataclass(frozen=True)
+class CarriedCommentary:
+    """Last period's commentary of a return's slot, offered to start a new quarter's from."""
+
+    period: str  # its period's label, "2012/13 Q3"
+    text: str
+
+
+def carried_commentary(indicator, locality, period, viewer) -> CarriedCommentary | None:
+    """The commentary of the latest earlier return (of ``period``'s kind) of the indicator and
+    area that has one, among those ``viewer`` may see (``restrict(viewer, "view")``); or None."""
+    row = (
+        IndicatorReturn.objects.restrict(viewer, "view")
+        .filter(indicator=indicator, locality=locality, breakdown__isnull=True, period__kind=period.kind,
+                period__start__lt=period.start).exclude(commentary="")
+        .order_by("-period__start").values_list("period__label", "commentary").first()
+    )
+    return CarriedCommentary(period=row[0], text=row[1]) if row else None
+
+
 HISTORY_SHOWN = 50  # changes a return page lists unless asked for all of them
 
 

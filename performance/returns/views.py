@@ -27,13 +27,15 @@ from performance.models import (
     ReportingPeriod,
     ReturnImport,
 )
-from performance.returns import access, exports, imports, selectors, validation, workflow
+from performance.models.scope import EDITABLE_STATES
+from performance.returns import access, comments, exports, imports, selectors, validation, workflow
 from performance.returns.forms import (
     DecisionForm,
     IndicatorReturnForm,
     MilestoneReturnForm,
     PeriodOpenForm,
     PeriodReopenForm,
+    ReturnCommentForm,
     ReturnUploadForm,
     SendBackForm,
 )
@@ -94,6 +96,7 @@ def _indicator_context(request, assignment, period, ret, form, *, conflict=None,
         "send_back_form": SendBackForm(initial={"version": ret.version}) if ret else None,
         "conflict": conflict, "assessment": assessment, "breakdowns": breakdowns,
         "status_label": rules.STATUS_LABELS.get(assessment.status) if assessment else None,
+        "comment_form": ReturnCommentForm(), **comments.page_context(request.user, ret, allowed),
     }
 
 
@@ -122,6 +125,22 @@ def _initial_from(ret, categories):
     return initial
 
 
+def _carried(request, assignment, period):
+    return selectors.carried_commentary(assignment.indicator, assignment.locality, period, request.user)
+
+
+def indicator_page(request, assignment, period, ret, *, status: int = 200, **extra):
+    """The return page as it opens, its form holding what is stored, with ``extra`` context (how
+    a refused comment or send-back is shown again)."""
+    categories = _categories(assignment.indicator)
+    # Last period's commentary starts a new return's, and is marked while a stored one is still it.
+    carried = _carried(request, assignment, period) if ret is None or (ret.state in EDITABLE_STATES and ret.commentary) else None
+    form = IndicatorReturnForm(indicator=assignment.indicator, categories=categories, initial=_initial_from(ret, categories),
+                               carried=carried)
+    context = {**_indicator_context(request, assignment, period, ret, form), **extra}
+    return render(request, "performance/indicator_return.html", context, status=status)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def indicator_return(request, period_id: int, code: str, gss_code: str):
@@ -131,14 +150,13 @@ def indicator_return(request, period_id: int, code: str, gss_code: str):
     to decide) and the Forum team, with its workings (audit trail, send-back reason, earlier
     unapproved values). Anyone else, a draft or a return not started: 403."""
     assignment, period, ret, allowed = access_indicator_slot(request.user, period_id, code, gss_code)
-    categories = _categories(assignment.indicator)
     if request.method == "GET":
-        form = IndicatorReturnForm(indicator=assignment.indicator, categories=categories, initial=_initial_from(ret, categories))
-        return render(request, "performance/indicator_return.html", _indicator_context(request, assignment, period, ret, form))
-
+        return indicator_page(request, assignment, period, ret)
+    categories = _categories(assignment.indicator)
     if not allowed.can_enter:
         raise PermissionDenied("Only an officer of the organisation that makes this return may change it.")
-    form = IndicatorReturnForm(request.POST, indicator=assignment.indicator, categories=categories)
+    carried = _carried(request, assignment, period) if request.POST.get("commentary", "").strip() else None
+    form = IndicatorReturnForm(request.POST, indicator=assignment.indicator, categories=categories, carried=carried)
     action = request.POST.get("action", "save")
     if not form.is_valid():
         return render(request, "performance/indicator_return.html", _indicator_context(request, assignment, period, ret, form), status=400)
@@ -157,7 +175,7 @@ def indicator_return(request, period_id: int, code: str, gss_code: str):
                 )
             except ValidationError as error:
                 # The figures are kept as a draft; the officer sees what stops submission.
-                form = IndicatorReturnForm(request.POST.copy(), indicator=assignment.indicator, categories=categories)
+                form = IndicatorReturnForm(request.POST.copy(), indicator=assignment.indicator, categories=categories, carried=carried)
                 form.data["version"] = str(saved.version)
                 form.is_valid()
                 add_to_form(form, error)
@@ -231,7 +249,15 @@ def _milestone_context(request, milestone, period, ret, form, *, conflict=None):
         "events": _history(request, ret, allowed), "access": allowed, "can_edit": allowed.can_edit,
         "conflict": conflict, "can_decide": allowed.can_decide,
         "send_back_form": SendBackForm(initial={"version": ret.version}) if ret else None,
+        "comment_form": ReturnCommentForm(), **comments.page_context(request.user, ret, allowed),
     }
+
+
+def milestone_page(request, milestone, period, ret, *, status: int = 200, **extra):
+    """The milestone return page as it opens, its form holding what is stored, with ``extra``."""
+    form = MilestoneReturnForm(initial=MilestoneReturnForm.initial_from(ret))
+    context = {**_milestone_context(request, milestone, period, ret, form), **extra}
+    return render(request, "performance/milestone_return.html", context, status=status)
 
 
 @login_required
@@ -243,16 +269,7 @@ def milestone_return(request, period_id: int, milestone_id: int):
     send-back reason. Anyone else, a draft or a return not started: 403."""
     milestone, period, ret, allowed = access_milestone_slot(request.user, period_id, milestone_id)
     if request.method == "GET":
-        initial = {}
-        if ret:
-            initial = {
-                "status": ret.status, "percent_complete": ret.percent_complete, "commentary": ret.commentary,
-                "version": ret.version,
-                **({"revised_day": ret.revised_date.day, "revised_month": ret.revised_date.month,
-                    "revised_year": ret.revised_date.year} if ret.revised_date else {}),
-            }
-        form = MilestoneReturnForm(initial=initial)
-        return render(request, "performance/milestone_return.html", _milestone_context(request, milestone, period, ret, form))
+        return milestone_page(request, milestone, period, ret)
     if not allowed.can_enter:
         raise PermissionDenied("Only an officer of the milestone's owner may change its return.")
     form = MilestoneReturnForm(request.POST)
@@ -290,11 +307,7 @@ def milestone_return(request, period_id: int, milestone_id: int):
 
 # --- Approval --------------------------------------------------------------------------------
 
-@require_role(Role.APPROVER)
-def approvals(request):
-    """Who may see it: approvers. Submitted returns grouped by organisation."""
-    return render(request, "performance/approvals.html", {"groups": selectors.approval_queue(request.user)})
-
+# The approval queue and its bulk approval: ``approval_views``.
 
 def _return_page(ret) -> str:
     if isinstance(ret, IndicatorReturn):
@@ -302,12 +315,20 @@ def _return_page(ret) -> str:
     return reverse("performance:milestone-return", args=[ret.period_id, ret.milestone_id])
 
 
+def _return_page_again(request, ret, **extra):
+    if isinstance(ret, IndicatorReturn):
+        assignment, period, ret, _ = access_indicator_slot(request.user, ret.period_id, ret.indicator.code, ret.locality.gss_code)
+        return indicator_page(request, assignment, period, ret, **extra)
+    milestone, period, ret, _ = access_milestone_slot(request.user, ret.period_id, ret.milestone_id)
+    return milestone_page(request, milestone, period, ret, **extra)
+
+
 def _decide(request, ret, decision: str):
     form = (SendBackForm if decision == "send-back" else DecisionForm)(request.POST)
     if not form.is_valid():
-        if decision == "send-back":
-            messages.error(request, "Enter a reason for returning the return.")
-        return redirect(_return_page(ret) + ("#send-back" if decision == "send-back" else ""))
+        if decision == "send-back":  # the page again, its error summary linking to the reason
+            return _return_page_again(request, ret, send_back_form=form, errors=error_list(form), status=400)
+        return redirect(_return_page(ret))
     try:
         if decision == "approve":
             workflow.return_approve(ret=ret, expected_version=form.cleaned_data["version"], user=request.user)

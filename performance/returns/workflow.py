@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,7 +31,7 @@ from performance.models import (
     ReturnEvent,
     WorkflowState,
 )
-from performance.models.scope import EDITABLE_STATES
+from performance.models.scope import EDITABLE_STATES, scope_for
 from performance.returns import access
 from performance.returns.audit import draft_changes, record_event, recorded_person
 from performance.returns.validation import (
@@ -255,6 +256,54 @@ def return_reopen(*, ret, reason: str, expected_version: int, user):
     )
     _queue_rollups(ret)
     return ret
+
+
+class ApprovalFailure(NamedTuple):
+    """A return of a bulk approval that could not be approved, and why, in words."""
+
+    ret: object
+    message: str
+
+
+class BulkApprovalError(Exception):
+    """A bulk approval approved nothing because these returns could not be approved."""
+
+    def __init__(self, failures: list[ApprovalFailure]):
+        super().__init__("; ".join(f"{f.ret}: {f.message}" for f in failures))
+        self.failures = failures
+
+
+def returns_approve_many(*, items: list[tuple[object, int]], user, at: datetime | None = None) -> list:
+    """Approve many submitted returns (indicator or milestone), each at the version the approver
+    saw, all or nothing: in one transaction, each through ``return_approve`` (so the same
+    permission, state, version and period checks), and only those ``user``'s decide scope
+    covers. If any cannot be approved, nothing is, and ``BulkApprovalError`` names every one
+    that failed and why (a return changed since it was chosen is a failure, never overwritten).
+    The rollups they touch are queued once, after the commit."""
+    if not items:
+        raise ValidationError("Choose at least one return to approve.")
+    access.check_can_approve(user)
+    decide = scope_for(user, "decide") if user is not None else None
+    failures: list[ApprovalFailure] = []
+    with transaction.atomic(), queue.deferred():
+        # Written in one order (kind, then id), so that two bulk approvals cannot deadlock on each other's rows.
+        for ret, expected_version in sorted(items, key=lambda item: (type(item[0]).__name__, item[0].pk)):
+            try:
+                if decide is not None and not decide.covers(WorkflowState.SUBMITTED, ret.organisation_id):
+                    raise PermissionDenied("You may not approve this return.")
+                return_approve(ret=ret, expected_version=expected_version, user=user, at=at)
+            except StaleReturnError as error:
+                failures.append(ApprovalFailure(ret, (
+                    f"It was changed after you chose it (now version {error.current.version}, "
+                    f"{error.current.get_state_display().lower()}). Check it again before approving."
+                )))
+            except ValidationError as error:
+                failures.append(ApprovalFailure(ret, " ".join(error.messages)))
+            except PermissionDenied as error:
+                failures.append(ApprovalFailure(ret, str(error)))
+        if failures:
+            raise BulkApprovalError(failures)
+    return [ret for ret, _ in items]
 
 
 def _queue_rollups(ret) -> None:

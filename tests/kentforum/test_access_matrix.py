@@ -65,7 +65,7 @@ from performance.models import (
     ReturnImport,
     Study,
 )
-from performance.returns import imports, validation, workflow
+from performance.returns import comments, imports, validation, workflow
 from performance.rollups import engine
 from tests.factories import IndicatorFactory, council, district, open_quarter
 from webhooks import services as webhook_services
@@ -182,7 +182,7 @@ API_RESOURCES = (
 FRAMEWORK_APPS = "ambitions|partnerships|localities|performance|webhooks"  # the Forum team keeps these in the admin
 SUPERUSER_APPS = "auth|rest_framework_api_key|axes|notifications"  # users, groups, plain keys, sign-in records, notifications
 READ_ONLY_MODELS = (  # shown in the admin, changed only by the workflow (or not at all)
-    "indicatorreturn|milestonereturn|returnevent|periodevent|returnimport|indicatorrollup|milestonerollup"
+    "indicatorreturn|milestonereturn|returnevent|returncomment|periodevent|returnimport|indicatorrollup|milestonerollup"
     "|kpqjudgement|boardreport"
 )
 ADMIN_OBJECT = r"<path:object_id>/"
@@ -251,6 +251,12 @@ EXPECTED: dict[str, dict] = {
         "GET": owned(signed_in(), owner=200, forum_admin=200),
         "POST": owned(signed_in(), owner=400),  # an empty form
     },
+    # A comment on a return (the probes are drafts): whoever sees its workings, its officers and the
+    # Forum team (an empty comment is 400, the page shown again); approvers do not see drafts.
+    r"^returns/<int:period_id>/(indicators/<str:code>/<str:gss_code>|milestones/<int:milestone_id>)/comments/$": {
+        "GET": owned(signed_in(others=405)),
+        "POST": owned(signed_in(), owner=400, forum_admin=400),
+    },
     r"^returns/<int:period_id>/template\.csv$": {
         "GET": signed_in(officer_a=200, officer_b=200),
         "POST": signed_in(officer_a=200, officer_b=200),
@@ -264,7 +270,11 @@ EXPECTED: dict[str, dict] = {
         "GET": owned(signed_in(), owner=200),
         "POST": owned(signed_in(), owner=302),
     },
-    r"^approvals/$": {"GET": signed_in(approver=200), "POST": signed_in(approver=200)},
+    # The approval queue (a GET form of filters), and its bulk approval: a POST of the selection to
+    # the confirmation page, then a POST that approves; posting no selection is a 400.
+    r"^approvals/$": {"GET": signed_in(approver=200), "POST": signed_in(approver=405)},
+    r"^approvals/confirm/$": {"GET": signed_in(approver=405), "POST": signed_in(approver=400)},
+    r"^approvals/approve/$": {"GET": signed_in(approver=405), "POST": signed_in(approver=400)},
     # Deciding on a draft: nobody may (approvers do not see drafts; officers and the Forum team do
     # not approve).
     r"^approvals/indicator/<int:pk>/<str:decision>/$": {
@@ -455,6 +465,7 @@ def build_world():
             milestone=milestone, period=period, organisation=organisation, user=officer,
             progress=validation.MilestoneProgress(status="at_risk", percent_complete=37, commentary=f"{d['texts'][2]} milestone"),
         )
+        comments.return_comment_add(ret=ret, user=officer, text=f"{d['texts'][2]} comment")  # workings, as the draft
         upload = ("period,indicator_code,area_gss_code,value,numerator,denominator,commentary,version\n"
                   f"{period.label},T-KSI,{locality.gss_code},{d['value']},,,{d['texts'][2]} upload,{ret.version}\n")
         job = imports.import_preview(user=officer, organisation=organisation, period=period,
@@ -552,6 +563,7 @@ def _admin_object_id(route, world):
     owned_objects = {
         "indicatorreturn": t["ret"], "milestonereturn": t["ms_ret"], "returnimport": t["import"],
         "returnevent": ReturnEvent.objects.filter(indicator_return=t["ret"]).first(),
+        "returncomment": t["ret"].comments.first(),
     }
     # The newest row: the module's own fixtures, or a framework row with few relations (the
     # choice does not change who may see the page, and a board with fifty seats renders slowly).

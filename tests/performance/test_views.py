@@ -184,7 +184,7 @@ def test_full_workflow_with_audit_trail(client, officer, approver, period, count
     assert "Ashford Borough Council" in queue and "People killed or seriously injured" in queue
     ret = IndicatorReturn.objects.get(breakdown__isnull=True)
     decide = reverse("performance:indicator-decision", args=[ret.pk, "send-back"])
-    assert client.post(decide, {"version": ret.version, "reason": ""}).status_code == 302
+    assert client.post(decide, {"version": ret.version, "reason": ""}).status_code == 400  # the page again, with an error summary
     assert IndicatorReturn.objects.get(pk=ret.pk).state == "submitted", "a return without a reason is refused"
     client.post(decide, {"version": ret.version, "reason": "Please split by severity."})
     client.force_login(officer)
