@@ -140,7 +140,7 @@ def run(options) -> int:
     output = Path(options.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2) + "\n")
-    table = markdown(results)
+    table = markdown(results, browser_results=output.parent / "results-browser.json")
     output.with_suffix(".md").write_text(table)
     print(table)
     return 0
@@ -231,7 +231,9 @@ def _fmt(spread, unit) -> str:
     return f"{number(spread['median'])} ({number(spread['min'])}–{number(spread['max'])})"
 
 
-def markdown(results: dict) -> str:
+def markdown(results: dict, browser_results: Path | None = None) -> str:
+    """The results as a table; with ``browser_results`` (the browser benchmark's JSON beside the
+    output, when there is one), its table and budgets too."""
     lines = [
         f"Run: `{results['command']}` on {results['machine']['platform']}, {results['machine']['cpus']} CPUs, "
         f"PostgreSQL {results['machine']['postgresql']}, {results['machine']['when']} ({results['seconds']} s in all).",
@@ -245,8 +247,7 @@ def markdown(results: dict) -> str:
     for r in results["results"]:
         lines.append(f"| {r['benchmark']} | {_fmt(r['ours'], r['unit'])} | {_fmt(r['ceiling'], r['unit'])} | {r['unit']} "
                      f"| {r['ratio']} | {r['target']} | {'yes' if r['met'] else '**no**'} | {r['note']} |")
-    browser_results = ROOT / "benchmarks" / "results-browser.json"
-    if browser_results.exists():  # the browser's figures and budgets too (``python -m benchmarks browser --serve``)
+    if browser_results is not None and browser_results.exists():  # the browser's figures and budgets too (``python -m benchmarks browser --serve``)
         from benchmarks import browser
 
         lines += ["", browser.markdown(json.loads(browser_results.read_text())).rstrip("\n")]
