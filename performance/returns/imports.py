@@ -23,8 +23,16 @@ from django.utils import timezone
 
 from kentforum.csvcells import unneutralised
 from performance.catalogue import services
-from performance.models import BreakdownCategory, ReportingPeriod, ReturnEvent, ReturnImport, WorkflowState
-from performance.returns import access, audit, bulk_write, validation
+from performance.models import (
+    BreakdownCategory,
+    IndicatorReturn,
+    ReportingPeriod,
+    ReturnEvent,
+    ReturnImport,
+    WorkflowState,
+)
+from performance.models.scope import EDITABLE_STATES
+from performance.returns import access, audit, bulk_write, validation, workflow
 from performance.returns.exports import COLUMNS
 from performance.returns.import_checks import (
     ParsedUpload,
@@ -199,6 +207,10 @@ def import_preview(*, user, organisation, period: ReportingPeriod, filename: str
     parsed = parse_upload(text=text, organisation=organisation, period=period)
     if not parsed.rows:
         raise ValidationError("The file has no filled-in rows: enter values in the template before uploading it.")
+    if not parsed.has_errors:
+        for group in parsed.groups:
+            if slot_changes(group) is None:  # the save's own rule: this return would not be written
+                group.total["action"] = "unchanged"
     return ReturnImport.objects.create(
         organisation=organisation, period=period, uploaded_by=user, filename=filename[:255], content=text,
         rows=parsed.rows, state=ReturnImport.State.REJECTED if parsed.has_errors else ReturnImport.State.PREVIEW,
@@ -222,7 +234,7 @@ def import_apply(*, user, job: ReturnImport) -> ReturnImport:
     if not parsed.has_errors:
         try:
             with transaction.atomic():
-                save_slots(parsed.groups, user=user, organisation=job.organisation, period=job.period)
+                written = save_slots(parsed.groups, user=user, organisation=job.organisation, period=job.period)
         except (bulk_write.Changed, IntegrityError):
             # A return changed between the check and the write: say which, save nothing.
             parsed = parse_upload(text=job.content, organisation=job.organisation, period=job.period, warnings=False)
@@ -232,7 +244,7 @@ def import_apply(*, user, job: ReturnImport) -> ReturnImport:
         job.rows, job.state = parsed.rows, ReturnImport.State.REJECTED
         job.save(update_fields=["rows", "state", "updated_at"])
         return job
-    job.state, job.applied_count = ReturnImport.State.APPLIED, len(parsed.groups)
+    job.state, job.applied_count = ReturnImport.State.APPLIED, written
     job.save(update_fields=["state", "applied_count", "updated_at"])
     return job
 
@@ -247,21 +259,46 @@ def import_cancel(*, user, job: ReturnImport) -> ReturnImport:
     return job
 
 
+def preview_counts(job: ReturnImport) -> dict[str, int]:
+    """What confirming ``job`` will change, one count per return (a total row): ``changed`` (created
+    or updated), ``unchanged`` (left as stored, by ``slot_changes``, the rule ``save_slots`` follows) and
+    ``errors`` (rows with errors)."""
+    totals = [row for row in job.rows if not row.get("breakdown") and not row.get("errors") and row.get("action")]
+    unchanged = sum(1 for row in totals if row["action"] == "unchanged")
+    return {"changed": len(totals) - unchanged, "unchanged": unchanged, "errors": job.error_count}
+
+
+def slot_changes(group: SlotRows) -> dict | None:
+    """What saving ``group`` changes, or None if ``save_slots`` would write nothing for it: the
+    services' rule (``audit.draft_changes``) over the stored return and its breakdown rows."""
+    if group.frozen:
+        return None
+    values = validation.return_values(group.indicator, group.figures, group.current)
+    if group.current is None:
+        return dict(validation.creation_changes(values))
+    breakdowns_changed = any(
+        (stored.value if (stored := group.stored_breakdowns.get(category_id)) else None) != value
+        for category_id, value in group.figures.breakdowns.items()
+    )
+    return audit.draft_changes(group.current, values, breakdowns_changed=breakdowns_changed)
+
+
 # --- The set-based write -------------------------------------------------------------------------
 
-def save_slots(groups: list[SlotRows], *, user, organisation, period) -> None:
+def save_slots(groups: list[SlotRows], *, user, organisation, period) -> int:
     """Write the checked groups as drafts, as ``workflow.indicator_return_save_draft`` would one by one:
     a new return at version 1; an existing draft or returned return, if anything changed, at its
     version + 1 (only if still at the version read, else ``bulk_write.Changed``), its breakdown rows
     brought in line and moved to draft; one ``imported`` event per return written. A return
     whose figures the file leaves as stored is not written at all: it keeps its version, its
     state (a returned return stays returned) and its reason. No approved figure changes, so
-    there is no rollup to queue. The write itself is ``bulk_write.write``, shared with the API's bulk
+    there is no rollup to queue. Returns how many returns were written. The write itself is ``bulk_write.write``, shared with the API's bulk
     entry: COPY and one conditional UPDATE on PostgreSQL."""
     labels = dict(BreakdownCategory.objects.values_list("pk", "label"))
     jsonable = audit.jsonable
     draft, imported = WorkflowState.DRAFT, ReturnEvent.Action.IMPORTED
     plan = bulk_write.Plan()
+    written = 0
     for group in groups:
         indicator, figures, current = group.indicator, group.figures, group.current
         values = validation.return_values(indicator, figures, current)  # data quality as stored: the file has none
@@ -290,12 +327,14 @@ def save_slots(groups: list[SlotRows], *, user, organisation, period) -> None:
                 events=(bulk_write.Event(imported, "", draft, 1, {**changes, **breakdown_changes}),),
             ))
             plan.new += new_breakdowns
+            written += 1
             continue
         # The services' rule (``audit.draft_changes``): figures as stored, nothing is written,
         # and a returned return stays returned with its version and reason.
         diff = audit.draft_changes(current, values, breakdowns_changed=bool(breakdown_changes))
         if diff is None:
             continue  # nothing changed: no new version, no event
+        written += 1
         changes = {**{k: [jsonable(a), jsonable(b)] for k, (a, b) in diff.items()}, **breakdown_changes}
         plan.new += new_breakdowns
         plan.updates.append(bulk_write.TotalUpdate(pk=current.pk, expected=current.version, version=current.version + 1,
@@ -308,3 +347,55 @@ def save_slots(groups: list[SlotRows], *, user, organisation, period) -> None:
                 bump=2 if changed else 1,
             ))
     bulk_write.write(plan, now=timezone.now(), actor_id=getattr(audit.recorded_person(user), "pk", None))
+    return written
+
+
+# --- Submitting what an upload saved ----------------------------------------------------------------
+
+def import_drafts(job: ReturnImport):
+    """The returns an applied upload may submit: the total returns the file named (changed by it or
+    left unchanged, since the officer checked every row of the file), of the uploader's
+    organisation and the upload's period, still a draft or returned. Other drafts are not
+    included: the officer did not check them in this upload."""
+    if job.state != ReturnImport.State.APPLIED:
+        return IndicatorReturn.objects.none()
+    slots = {(row.get("indicator"), row.get("area")) for row in job.rows
+             if not row.get("breakdown") and not row.get("errors") and row.get("action")}
+    candidates = (
+        IndicatorReturn.objects.filter(
+            organisation=job.organisation_id, period=job.period_id, breakdown__isnull=True, state__in=EDITABLE_STATES,
+            indicator__code__in={code for code, _ in slots}, locality__gss_code__in={gss for _, gss in slots},
+        )
+        .select_related("indicator", "locality", "period", "organisation")
+        .order_by("indicator__code", "locality__name")
+    )
+    return [ret for ret in candidates if (ret.indicator.code, ret.locality.gss_code) in slots]
+
+
+def import_submit_all(*, user, job: ReturnImport, versions: dict[int, int], confirm_warnings: bool):
+    """Submit each return of ``import_drafts(job)`` that ``versions`` names (id: the version shown
+    to the officer), each on its own through ``workflow.indicator_return_submit``: one that fails
+    its checks, or changed since it was shown, is reported with the reason and left as it is.
+    Returns (submitted, refused) where refused holds (return, reason)."""
+    if job.uploaded_by_id != getattr(user, "pk", None):
+        raise PermissionDenied("Only the person who uploaded the file may submit its returns.")
+    access.check_can_enter(user, job.organisation)
+    if job.state != ReturnImport.State.APPLIED:
+        raise ValidationError("This upload has not been saved, so there is nothing of it to submit.")
+    submitted, refused = [], []
+    for ret in import_drafts(job):
+        if ret.pk not in versions:
+            continue
+        try:
+            workflow.indicator_return_submit(
+                ret=ret, expected_version=versions[ret.pk], user=user, confirm_warnings=confirm_warnings,
+            )
+        except workflow.StaleReturnError as stale:
+            refused.append((ret, f"it was changed by someone else after this page was shown (now version {stale.current.version})"))
+        except workflow.UnconfirmedWarnings as warned:
+            refused.append((ret, "it has warnings to confirm: " + "; ".join(warned.warnings)))
+        except ValidationError as invalid:
+            refused.append((ret, " ".join(invalid.messages)))
+        else:
+            submitted.append(ret)
+    return submitted, refused

@@ -2,7 +2,7 @@
 from django.urls import path
 
 from performance.catalogue import views as catalogue_views
-from performance.returns import approval_views, comment_views, views
+from performance.returns import approval_views, comment_views, import_views, views
 
 app_name = "performance"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("returns/<int:period_id>/template.csv", views.return_template, name="template"),
     path("returns/<int:period_id>/upload/", views.return_upload, name="upload"),
     path("returns/imports/<int:pk>/", views.return_import, name="import"),
+    path("returns/imports/<int:pk>/submit/", import_views.import_submit_all, name="import-submit"),
     path("approvals/", approval_views.approval_queue, name="approvals"),
     path("approvals/confirm/", approval_views.approval_confirm, name="approvals-confirm"),
     path("approvals/approve/", approval_views.approval_approve, name="approvals-approve"),

@@ -484,7 +484,7 @@ def return_import(request, pk: int):
                 job = imports.import_apply(user=request.user, job=job)
                 if job.state == ReturnImport.State.APPLIED:
                     messages.success(request, f"{job.applied_count} returns saved as drafts from {job.filename}. Check and submit them.")
-                    return redirect("performance:my-returns")
+                    return redirect("performance:import", pk=job.pk)
             else:
                 imports.import_cancel(user=request.user, job=job)
                 messages.success(request, "Upload cancelled; nothing was saved.")
@@ -492,4 +492,4 @@ def return_import(request, pk: int):
         except (ValidationError, workflow.StaleReturnError) as error:
             messages.error(request, f"Nothing was saved: {getattr(error, 'messages', [str(error)])[0]}")
             job.refresh_from_db()
-    return render(request, "performance/import.html", {"job": job})
+    return render(request, "performance/import.html", {"job": job, "counts": imports.preview_counts(job), "drafts": imports.import_drafts(job)})

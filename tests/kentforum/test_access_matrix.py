@@ -270,6 +270,11 @@ EXPECTED: dict[str, dict] = {
         "GET": owned(signed_in(), owner=200),
         "POST": owned(signed_in(), owner=302),
     },
+    # Submitting the drafts an upload saved: only its uploader, by POST; an upload not yet saved is a 400.
+    r"^returns/imports/<int:pk>/submit/$": {
+        "GET": owned(signed_in(), owner=405, other=405),
+        "POST": owned(signed_in(), owner=400),
+    },
     # The approval queue (a GET form of filters), and its bulk approval: a POST of the selection to
     # the confirmation page, then a POST that approves; posting no selection is a 400.
     r"^approvals/$": {"GET": signed_in(approver=200), "POST": signed_in(approver=405)},

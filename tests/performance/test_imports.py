@@ -176,7 +176,7 @@ def test_a_submitted_return_may_come_back_unchanged_but_not_changed(client, offi
     job = ReturnImport.objects.get()
     assert job.state == "preview" and job.unchanged_count == 1
     page = client.get(response["Location"]).content.decode()
-    assert "1 of them belong to returns already submitted or approved and are unchanged" in page
+    assert "1 return changed, 1 unchanged" in page and "Save 1 changed return (1 unchanged, 0 with errors)" in page
     client.post(response["Location"], {"action": "confirm"})
     assert ReturnImport.objects.get().state == "applied"
     after = IndicatorReturn.objects.get(pk=ret.pk)

@@ -287,7 +287,7 @@ def upload(client, period, edit) -> None:
                            {"file": SimpleUploadedFile("returns.csv", out.getvalue().encode(), content_type="text/csv")})
     assert response.status_code == 302, response.content.decode()[:2000]
     response = client.post(response.url, {"action": "confirm"})
-    assert response.status_code == 302 and response.url == reverse("performance:my-returns"), response.content.decode()[:3000]
+    assert response.status_code == 302 and response.url.startswith("/returns/imports/"), response.content.decode()[:3000]
 
 
 @pytest.mark.parametrize("state", ["draft", "returned"])
