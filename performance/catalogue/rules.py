@@ -52,6 +52,15 @@ def is_off_target(status: str) -> bool:
     return status in (AMBER, RED)
 
 
+def commentary_reason(status: str, *, warned: bool = False) -> str:
+    """Why a commentary is required, in the words the page's verdict uses for the same figure
+    (``STATUS_LABELS``): "the value is within tolerance" beside "Within tolerance", never
+    "off target" beside it."""
+    if warned:
+        return "the figures raise a warning"
+    return f"the value is {status_label(status).lower()}"
+
+
 # --- Completeness: which figures may be judged at all ---------------------------------------------
 
 def required_coverage(*, expected: int, aggregation: str, min_coverage: int | None) -> int:

@@ -274,8 +274,7 @@ class Batch:
         if assessment.warnings and not confirm_warnings:
             raise workflow.UnconfirmedWarnings(assessment.warnings)
         if assessment.commentary_required and not ret.commentary.strip():
-            reason = "the figures raise a warning" if assessment.warnings else "the value is off target"
-            raise ValidationError({"commentary": f"Add a commentary: {reason}. Say why, and what is being done."})
+            raise ValidationError({"commentary": validation.commentary_required_error(assessment)})
         # workflow._transition
         services.check_period_open(slot.period)
         if ret.state not in EDITABLE_STATES:

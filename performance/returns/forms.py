@@ -85,7 +85,7 @@ def unit_words(indicator) -> str:
 class IndicatorReturnForm(CommentaryLimit, forms.Form):
     commentary = forms.CharField(
         required=False, widget=forms.Textarea,
-        help_text="Required when the value is off target or you confirm a warning: say why, and what is being done.",
+        help_text="Required when the value misses its target or you confirm a warning: say why, and what is being done.",
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     confirm_warnings = forms.BooleanField(

@@ -289,6 +289,13 @@ def assess_figures(indicator, locality, period, figures: IndicatorFigures) -> Fi
     )
 
 
+def commentary_required_error(assessment: FigureAssessment) -> str:
+    """The message of a submission without the commentary its figures require, worded by the
+    rule of the page's verdict (``rules.commentary_reason``)."""
+    reason = rules.commentary_reason(assessment.status, warned=bool(assessment.warnings))
+    return f"Add a commentary: {reason}. Say why, and what is being done."
+
+
 def return_values(indicator, figures: IndicatorFigures, stored=None) -> dict:
     return {
         "value": computed_value(indicator, figures),

@@ -28,7 +28,7 @@ from performance.models import (
     ReturnImport,
 )
 from performance.models.scope import EDITABLE_STATES
-from performance.returns import access, comments, exports, imports, selectors, validation, workflow
+from performance.returns import access, comments, exports, imports, page_errors, selectors, validation, workflow
 from performance.returns.forms import (
     DecisionForm,
     IndicatorReturnForm,
@@ -97,6 +97,7 @@ def _indicator_context(request, assignment, period, ret, form, *, conflict=None,
         "conflict": conflict, "assessment": assessment, "breakdowns": breakdowns,
         "status_label": rules.STATUS_LABELS.get(assessment.status) if assessment else None,
         "comment_form": ReturnCommentForm(), **comments.page_context(request.user, ret, allowed),
+        **page_errors.indicator_page_errors(form, assessment),  # breakdowns by dimension; their warnings linked
     }
 
 
@@ -180,6 +181,7 @@ def indicator_return(request, period_id: int, code: str, gss_code: str):
                 form.is_valid()
                 add_to_form(form, error)
                 assessment = validation.assess_figures(assignment.indicator, assignment.locality, period, figures)
+                page_errors.add_commentary_error(form, assessment)  # with the warnings, in one round
                 context = _indicator_context(request, assignment, period, saved, form, assessment=assessment)
                 context["saved_as_draft"] = True
                 return render(request, "performance/indicator_return.html", context, status=400)
@@ -273,7 +275,8 @@ def milestone_return(request, period_id: int, milestone_id: int):
     if not allowed.can_enter:
         raise PermissionDenied("Only an officer of the milestone's owner may change its return.")
     form = MilestoneReturnForm(request.POST)
-    if not form.is_valid():
+    if not form.is_valid():  # the rules' errors too, in the same round as the fields'
+        page_errors.add_milestone_rule_errors(form, milestone, submit=request.POST.get("action") == "submit")
         return render(request, "performance/milestone_return.html", _milestone_context(request, milestone, period, ret, form), status=400)
     try:
         saved = workflow.milestone_return_save_draft(

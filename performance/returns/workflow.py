@@ -40,6 +40,7 @@ from performance.returns.validation import (
     MilestoneProgress,
     assess_figures,
     check_draft_figures,
+    commentary_required_error,
     creation_changes,
     milestone_draft_errors,
     milestone_errors,
@@ -200,8 +201,7 @@ def indicator_return_submit(
     if assessment.warnings and not confirm_warnings:
         raise UnconfirmedWarnings(assessment.warnings)
     if assessment.commentary_required and not ret.commentary.strip():
-        reason = "the figures raise a warning" if assessment.warnings else "the value is off target"
-        raise ValidationError({"commentary": f"Add a commentary: {reason}. Say why, and what is being done."})
+        raise ValidationError({"commentary": commentary_required_error(assessment)})
     _transition(
         IndicatorReturn, ret, allowed_from=EDITABLE_STATES, to=WorkflowState.SUBMITTED,
         expected_version=expected_version, action=ReturnEvent.Action.SUBMITTED, user=user, at=at,
