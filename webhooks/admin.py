@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from performance.admin import ReadOnlyAdmin
 from webhooks import addresses, outbox, services
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
 
@@ -56,8 +57,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
-    """Read-only: deliveries change only by being sent (or replayed)."""
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    """Read-only (the project's ReadOnlyAdmin): deliveries change only by being sent (or replayed)."""
 
     list_display = ["event", "endpoint", "status", "attempts", "last_status_code", "next_attempt_at", "delivered_at",
                     "created_at"]
@@ -68,15 +69,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Replay the selected deliveries (same payload and event id)", permissions=["view"])
     def replay(self, request, queryset):

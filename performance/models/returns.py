@@ -162,6 +162,15 @@ class MilestoneReturn(ReturnBase):
         return f"{self.milestone} {self.period}"
 
 
+def belongs_to_one_return(name: str) -> models.CheckConstraint:
+    """A record of a return (an event, a comment) names exactly one: an indicator or a milestone return."""
+    return models.CheckConstraint(
+        condition=models.Q(indicator_return__isnull=False, milestone_return__isnull=True)
+        | models.Q(indicator_return__isnull=True, milestone_return__isnull=False),
+        name=name,
+    )
+
+
 class ReturnEvent(models.Model):
     """One step in a return's history: who did what, when, from which state to which, and what
     changed (field: [before, after]). Written by the services in the same transaction as the
@@ -198,13 +207,7 @@ class ReturnEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(indicator_return__isnull=False, milestone_return__isnull=True)
-                | models.Q(indicator_return__isnull=True, milestone_return__isnull=False),
-                name="event_belongs_to_one_return",
-            ),
-        ]
+        constraints = [belongs_to_one_return("event_belongs_to_one_return")]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} v{self.version} at {self.at:%Y-%m-%d %H:%M}"
@@ -229,13 +232,7 @@ class ReturnComment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(indicator_return__isnull=False, milestone_return__isnull=True)
-                | models.Q(indicator_return__isnull=True, milestone_return__isnull=False),
-                name="comment_belongs_to_one_return",
-            ),
-        ]
+        constraints = [belongs_to_one_return("comment_belongs_to_one_return")]
 
     def __str__(self) -> str:
         return f"Comment by {self.author} at {self.created_at:%Y-%m-%d %H:%M}"
