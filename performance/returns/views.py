@@ -39,13 +39,15 @@ from performance.returns.forms import (
     ReturnUploadForm,
     SendBackForm,
 )
+from performance.returns.my_returns import my_returns_page
 
 # --- My returns ------------------------------------------------------------------------------
 
 @require_role(Role.OFFICER)
 def my_returns(request):
-    """Who may see it: officers; each sees their own organisation's returns only."""
-    return render(request, "performance/my_returns.html", {"periods": selectors.my_returns(request.user)})
+    """Who may see it: officers; each sees their own organisation's returns only, filtered and sorted."""
+    page = my_returns_page(request.user, request.GET)
+    return render(request, "performance/my_returns.html", {"page": page, "errors": page.errors}, status=400 if page.errors else 200)
 
 
 # --- Indicator returns -----------------------------------------------------------------------
