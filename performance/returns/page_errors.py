@@ -94,3 +94,32 @@ def add_milestone_rule_errors(form, milestone, *, submit: bool) -> None:
         if name not in form.fields and message in form.non_field_errors():
             continue
         form.add_error(name if name in form.fields else None, message)
+
+
+
+def add_indicator_rule_errors(form, indicator, locality, period):
+    """On a submission whose form has field errors: the submission's own rule errors
+    (``validation.assess_figures``) of the figures that were read, and, when every figure was
+    read, its unconfirmed warnings and a missing commentary, put beside the field errors so every
+    error comes in one round. A field already in error is left to its own message. Returns the
+    assessment for the page (None when a figure could not be read: no verdict from part of them)."""
+    unread = set(form.errors)
+    assessment = validation.assess_figures(indicator, locality, period, form.figures())
+    for name, message in assessment.errors.items():
+        if name in unread or (name not in form.fields and message in form.non_field_errors()):
+            continue
+        form.add_error(name if name in form.fields else None, message)
+    if any(name in validation.FIGURE_FIELDS or name.startswith("breakdown_") for name in unread):
+        return None
+    add_warnings_and_commentary_errors(form, assessment)
+    return assessment
+
+
+def add_warnings_and_commentary_errors(form, assessment) -> None:
+    """A submission's unconfirmed warnings and missing commentary beside its other errors (a
+    refused submission stops at its first kind of error; the page says them all)."""
+    if assessment.warnings and not form.cleaned_data.get("confirm_warnings"):
+        for warning in assessment.warnings:
+            if warning not in form.non_field_errors():
+                form.add_error(None, warning)
+    add_commentary_error(form, assessment)

@@ -252,6 +252,10 @@ def value_history(indicator, locality, period, limit: int = HISTORY_VALUES) -> l
     return values[::-1]
 
 
+# The fields the value is computed from: an error in one leaves no figure to warn about or judge.
+FIGURE_FIELDS = frozenset({"value", "numerator", "denominator"})
+
+
 @dataclass
 class FigureAssessment:
     errors: dict[str, str]
@@ -266,7 +270,7 @@ def assess_figures(indicator, locality, period, figures: IndicatorFigures) -> Fi
     errors = figure_errors(indicator, figures)
     value = computed_value(indicator, figures)
     warnings: list[str] = []
-    if not errors:
+    if not errors.keys() & FIGURE_FIELDS:  # warnings weigh the figures, whatever else is wrong
         unit = "%" if indicator.unit == indicator.Unit.PERCENTAGE else ""
         if warning := rules.outlier_warning(value, value_history(indicator, locality, period), unit_label=unit):
             warnings.append(warning)

@@ -90,9 +90,7 @@ def _indicator_context(request, assignment, period, ret, form, *, conflict=None,
     return {
         "assignment": assignment, "indicator": indicator, "period": period, "ret": ret, "form": form,
         "errors": error_list(form) if form is not None else [], "target": target,
-        "history": selectors.previous_values(
-            indicator, assignment.locality, period, request.user, sees_workings=allowed.sees_workings,
-        ),
+        "history": selectors.previous_values(indicator, assignment.locality, period, request.user, sees_workings=allowed.sees_workings),
         "events": _history(request, ret, allowed), "access": allowed, "can_edit": allowed.can_edit,
         "can_decide": allowed.can_decide, "can_reopen": allowed.can_reopen,
         "send_back_form": SendBackForm(initial={"version": ret.version}) if ret else None,
@@ -162,7 +160,9 @@ def indicator_return(request, period_id: int, code: str, gss_code: str):
     form = IndicatorReturnForm(request.POST, indicator=assignment.indicator, categories=categories, carried=carried)
     action = request.POST.get("action", "save")
     if not form.is_valid():
-        return render(request, "performance/indicator_return.html", _indicator_context(request, assignment, period, ret, form), status=400)
+        assessment = page_errors.add_indicator_rule_errors(form, assignment.indicator, assignment.locality, period) if action == "submit" else None
+        return render(request, "performance/indicator_return.html",
+                      _indicator_context(request, assignment, period, ret, form, assessment=assessment), status=400)
     figures = form.figures()
     try:
         saved = workflow.indicator_return_save_draft(
@@ -183,7 +183,7 @@ def indicator_return(request, period_id: int, code: str, gss_code: str):
                 form.is_valid()
                 add_to_form(form, error)
                 assessment = validation.assess_figures(assignment.indicator, assignment.locality, period, figures)
-                page_errors.add_commentary_error(form, assessment)  # with the warnings, in one round
+                page_errors.add_warnings_and_commentary_errors(form, assessment)  # every error in one round
                 context = _indicator_context(request, assignment, period, saved, form, assessment=assessment)
                 context["saved_as_draft"] = True
                 return render(request, "performance/indicator_return.html", context, status=400)

@@ -122,3 +122,44 @@ def test_unconfirmed_warnings_and_a_missing_commentary_come_in_one_round(client,
     summary = response.content.decode().split('govuk-error-summary__list"')[1].split("</ul>")[0]
     assert '<a href="#breakdown-age_band">The age band breakdown adds up to 4' in summary
     assert '<a href="#id_commentary">Add a commentary: the figures raise a warning.' in summary
+
+
+def summary_of(response) -> str:
+    return response.content.decode().split('govuk-error-summary__list"')[1].split("</ul>")[0]
+
+
+def test_a_field_error_and_the_submissions_rules_come_in_one_round(client, officer, period, casualties):
+    # Given a release date that is not a date, figures off target that don't add up, and no commentary
+    client.force_login(officer)
+    data = {f"breakdown_{category('age_band', '16-24').pk}": 4, "value": 30, "quality": "provisional",
+            "quality_note": "", "released_day": "45", "released_month": "1", "released_year": "2012"}
+    response = post(client, period, casualties, action="submit", **data)
+    # then the date, the missing note, the warning and the commentary are all said at once
+    assert response.status_code == 400
+    summary = summary_of(response)
+    assert "<a href=\"#id_released_day\">The release date must be a real date." in summary
+    assert '<a href="#id_quality_note">Say what is provisional about this figure' in summary
+    assert '<a href="#breakdown-age_band">The age band breakdown adds up to 4' in summary
+    assert '<a href="#id_commentary">Add a commentary: ' in summary
+    assert "Against target: <strong>" in response.content.decode(), "the page's verdict is shown with them"
+
+
+def test_a_figure_that_cannot_be_read_comes_with_the_others_errors_but_no_verdict(client, officer, period, rate_indicator):
+    # Given a numerator that cannot be read and a denominator of 0
+    client.force_login(officer)
+    response = post(client, period, rate_indicator, action="submit", numerator="lots", denominator="0")
+    assert response.status_code == 400
+    summary = summary_of(response)
+    assert '<a href="#id_numerator">' in summary and "The denominator must be more than 0." in summary
+    assert summary.count('href="#id_numerator"') == 1, "a field in error keeps its own message only"
+    html = response.content.decode()
+    assert "Against target: <strong>" not in html and "Add a commentary" not in summary, "no verdict from part of the figures"
+    assert 'value="lots"' in html, "what was typed stays"
+
+
+def test_saving_a_draft_with_a_field_error_asks_nothing_of_a_submission(client, officer, period, count_indicator):
+    client.force_login(officer)
+    response = post(client, period, count_indicator, action="save", value="30", released_day="45",
+                    released_month="1", released_year="2012", quality="final")
+    assert response.status_code == 400
+    assert "Add a commentary" not in summary_of(response)
