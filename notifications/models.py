@@ -14,6 +14,7 @@ class Kind(models.TextChoices):
     APPROVALS_DIGEST = "approvals_digest", "Returns await my approval (one message a day)"
     REPORT_PUBLISHED = "report_published", "A report of a board I sit on is published"
     INDICATOR_ALERT = "indicator_alert", "An indicator I follow turns red or worsens"
+    RETURN_COMMENT = "return_comment", "Someone comments on a return I make, decided or discussed"
 
 
 class Notification(models.Model):

@@ -7,9 +7,11 @@ from . import services
 
 
 def on_return_event(sender, instance, created, **kwargs):
-    """A return sent back or approved: its organisation's officers are told."""
+    """A return sent back or approved: its organisation's officers are told; a comment on it:
+    the people in its conversation are."""
     if created and not kwargs.get("raw"):
         services.notify_return_decision(instance)
+        services.notify_return_comment(instance)
 
 
 def on_board_report(sender, instance, created, **kwargs):

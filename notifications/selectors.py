@@ -4,11 +4,12 @@ preferences, and the indicators they follow."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from kentforum.roles import GROUP_NAMES, Role
 from partnerships.models import BoardMembership
 from partnerships.selectors import current_memberships
+from performance.models import ReturnEvent
 
 from .models import IndicatorSubscription, Kind, Notification, Preference
 
@@ -20,6 +21,23 @@ def officers_of(organisation_id: int) -> QuerySet:
     one of its returns is told to."""
     return get_user_model().objects.filter(
         is_active=True, groups__name=GROUP_NAMES[Role.OFFICER], person__organisation_id=organisation_id,
+    ).distinct().order_by("pk")
+
+
+def conversation_of(event) -> QuerySet:
+    """Whom a comment on a return is told to: the active officers of the return's organisation,
+    and every active person who decided the return (sent it back or approved it) or commented on
+    it before."""
+    return_field = "indicator_return" if event.indicator_return_id else "milestone_return"
+    ret_id = event.indicator_return_id or event.milestone_return_id
+    ret = getattr(event, return_field)
+    took_part = ReturnEvent.objects.filter(
+        **{f"{return_field}_id": ret_id},
+        action__in=(ReturnEvent.Action.RETURNED, ReturnEvent.Action.APPROVED, ReturnEvent.Action.COMMENTED),
+        actor__isnull=False,
+    ).values("actor_id")
+    return get_user_model().objects.filter(
+        Q(pk__in=officers_of(ret.organisation_id).values("pk")) | Q(pk__in=took_part), is_active=True,
     ).distinct().order_by("pk")
 
 

@@ -4,6 +4,8 @@ followed indicators, reading, and each person's preferences and followed indicat
 
 Who is told of what:
 - a return sent back or approved: the officers of the return's organisation;
+- a comment on a return: the officers of the return's organisation, whoever decided it (sent it
+  back or approved it) and whoever commented on it before;
 - returns awaiting approval: every approver, once a day, when any await them;
 - a board report published: the current members of that board;
 - an indicator followed turning red or worsening: its followers, on a complete figure only.
@@ -91,6 +93,26 @@ def notify_return_decision(event: ReturnEvent) -> list[Notification]:
     return notifications_create(
         users=selectors.officers_of(ret.organisation_id), kind=kind, title=title, body=body, link=link,
         dedupe_key=f"return-event:{event.pk}", exclude=event.actor,
+    )
+
+
+COMMENT_EXCERPT = 500  # characters of a comment quoted in its notification
+
+
+def notify_return_comment(event: ReturnEvent) -> list[Notification]:
+    """Tell the people in a return's conversation of a new comment on it: its organisation's
+    officers, whoever decided it and whoever commented before (``selectors.conversation_of``),
+    but not its author."""
+    if event.action != ReturnEvent.Action.COMMENTED or not is_news(event.at):
+        return []
+    ret = event.indicator_return if event.indicator_return_id else event.milestone_return
+    what, link = return_described(ret)
+    who = (event.actor.get_full_name() or event.actor.username) if event.actor else "Someone"
+    text = event.note if len(event.note) <= COMMENT_EXCERPT else event.note[: COMMENT_EXCERPT - 1] + "…"
+    return notifications_create(
+        users=selectors.conversation_of(event), kind=Kind.RETURN_COMMENT, title=f"Comment on {what}",
+        body=f"{who} commented on {what}:\n\n{text}", link=f"{link}#comments", dedupe_key=f"return-event:{event.pk}",
+        exclude=event.actor,
     )
 
 

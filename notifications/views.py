@@ -24,6 +24,8 @@ KIND_HINTS = {
     Kind.APPROVALS_DIGEST: "Approvers: each morning, how many returns await your approval, when any do.",
     Kind.REPORT_PUBLISHED: "Board members: when the report of a board you sit on is published.",
     Kind.INDICATOR_ALERT: "Anyone: when the latest complete Kent figure of an indicator you follow turns red or worsens.",
+    Kind.RETURN_COMMENT: "Officers and approvers: when someone comments on a return of your organisation, or on one you "
+                         "sent back, approved or commented on, with the comment.",
 }
 
 
