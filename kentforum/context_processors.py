@@ -1,4 +1,7 @@
-"""What every page needs to know: the signed-in user's roles and organisation, for the navigation."""
+"""What every page needs to know: the signed-in user's roles and organisation, and whether single
+sign-on is on, for the navigation."""
+from django.conf import settings
+
 from kentforum.roles import Role, user_organisation, user_roles
 
 
@@ -13,4 +16,5 @@ def portal(request):
         "is_officer": Role.OFFICER in roles,
         "is_approver": Role.APPROVER in roles,
         "is_forum_admin": Role.FORUM_ADMIN in roles,
+        "sso_enabled": settings.SSO_ENABLED,
     }

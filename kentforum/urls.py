@@ -21,6 +21,7 @@ urlpatterns = [
     path("boards/<slug:slug>/", views.board, name="board"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/sso/", include("sso.urls")),  # single sign-on (OpenID Connect): 404 unless configured
     path("", include("performance.returns.urls")),
     path("dashboards/", include("performance.dashboards.urls")),
     path("notifications/", include("notifications.urls")),

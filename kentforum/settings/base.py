@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "performance",
     "notifications",
     "webhooks",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,7 @@ if PLOTLY_DIR.is_dir():
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "sso.backends.PortalOIDCBackend",  # single sign-on (sso/): returns nobody unless OIDC is configured
 ]
 # Lockout: after LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that
 # username is refused from that address for LOGIN_LOCKOUT_MINUTES; a correct sign-in clears the count.
@@ -229,6 +231,38 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [_csp.SELF],
     },
 }
+
+# Single sign-on for partner staff by OpenID Connect (sso/, mozilla-django-oidc): on when every
+# OIDC_* value below is set, off (no button, its addresses 404) when none is; half set refuses to start.
+# The provider's endpoints are given explicitly (its discovery document lists them); ID tokens are
+# RS256, checked against its JWKS. OIDC_ORGANISATION_CLAIM names the claim that says the person's
+# organisation; the Forum team maps its values to portal organisations and roles (admin) and
+# approves each first sign-in (/accounts/sso/requests/).
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+SSO_REQUIRED_SETTINGS = (
+    "OIDC_RP_CLIENT_ID", "OIDC_RP_CLIENT_SECRET", "OIDC_OP_ISSUER", "OIDC_OP_AUTHORIZATION_ENDPOINT",
+    "OIDC_OP_TOKEN_ENDPOINT", "OIDC_OP_USER_ENDPOINT", "OIDC_OP_JWKS_ENDPOINT",
+)
+_sso_set = [name for name in SSO_REQUIRED_SETTINGS if globals()[name]]
+if _sso_set and len(_sso_set) != len(SSO_REQUIRED_SETTINGS):
+    raise ImproperlyConfigured("Single sign-on needs all of " + ", ".join(
+        name for name in SSO_REQUIRED_SETTINGS if name not in _sso_set) + " (or none of the OIDC_ settings)")
+SSO_ENABLED = bool(_sso_set)
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid email profile")
+OIDC_ORGANISATION_CLAIM = os.environ.get("OIDC_ORGANISATION_CLAIM", "organisation")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "your organisation's account")  # on the sign-in button
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = int(os.environ.get("OIDC_TIMEOUT", "10"))  # seconds for each call to the provider
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+OIDC_CALLBACK_CLASS = "sso.views.PortalCallbackView"
+OIDC_AUTHENTICATE_CLASS = "sso.views.PortalStartView"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "landing"  # kentforum.landing.landing_url: each role lands where it works

@@ -19,6 +19,10 @@ SECRET_KEY = os.environ["SECRET_KEY"]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
 CELERY_TASK_ALWAYS_EAGER = False
 WEBHOOKS_ALLOW_LOOPBACK_HTTP = False  # partner webhooks reach public HTTPS addresses only (SSRF)
+# Single sign-on (sso/) talks to its identity provider over HTTPS only.
+_sso_plain = [_n for _n in SSO_REQUIRED_SETTINGS if _n.startswith("OIDC_OP_") and not os.environ.get(_n, "https://").startswith("https://")]  # noqa: F405
+if _sso_plain:
+    raise ImproperlyConfigured(", ".join(_sso_plain) + " must be https:// addresses in production")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -67,6 +67,7 @@ from performance.models import (
 )
 from performance.returns import comments, imports, validation, workflow
 from performance.rollups import engine
+from sso.models import ExternalIdentity, OrganisationClaim
 from tests.factories import IndicatorFactory, council, district, open_quarter
 from webhooks import services as webhook_services
 
@@ -179,7 +180,7 @@ API_RESOURCES = (
     "organisations|people|memberships|boards|ambitions|kpqs|partnerships|officer-groups|delivery-plans|localities"
     "|indicators|periods|milestones|rollups|studies"
 )
-FRAMEWORK_APPS = "ambitions|partnerships|localities|performance|webhooks"  # the Forum team keeps these in the admin
+FRAMEWORK_APPS = "ambitions|partnerships|localities|performance|webhooks|sso"  # the Forum team keeps these in the admin
 SUPERUSER_APPS = "auth|rest_framework_api_key|axes|notifications"  # users, groups, plain keys, sign-in records, notifications
 READ_ONLY_MODELS = (  # shown in the admin, changed only by the workflow (or not at all)
     "indicatorreturn|milestonereturn|returnevent|returncomment|periodevent|returnimport|indicatorrollup|milestonerollup"
@@ -241,6 +242,11 @@ EXPECTED: dict[str, dict] = {
     # Signing in and out (a signed-in user is sent on from the sign-in page).
     r"^accounts/login/$": {"GET": every(302, anon=200), "POST": every(302, anon=200)},
     r"^accounts/logout/$": {"GET": every(405), "POST": every(302)},
+    # Single sign-on (sso/): not configured in the tests, so its sign-in addresses are 404 for anyone
+    # (tests/sso drives them configured). First sign-ins are the Forum team's to decide; a POST
+    # naming no request is 404.
+    r"^accounts/sso/(start|callback|held)/$": {"GET": every(404), "POST": every(404)},
+    r"^accounts/sso/requests/$": {"GET": signed_in(forum_admin=200), "POST": signed_in(forum_admin=404)},
     # The returns workflow.
     r"^returns/$": {"GET": signed_in(officer_a=200, officer_b=200), "POST": signed_in(officer_a=200, officer_b=200)},
     r"^returns/<int:period_id>/indicators/<str:code>/<str:gss_code>/$": {
@@ -343,6 +349,9 @@ EXPECTED: dict[str, dict] = {
     # Webhook deliveries: read-only (replayed by an action on the list).
     r"^admin/webhooks/webhookdelivery/(add/|<path:object_id>/delete/)$": {"GET": admin_page(403), "POST": admin_page(403)},
     r"^admin/webhooks/webhookdelivery/<path:object_id>/change/$": {"GET": admin_page(), "POST": admin_page(403)},
+    # Single sign-on's identities: read-only (decided on /accounts/sso/requests/).
+    r"^admin/sso/externalidentity/(add/|<path:object_id>/delete/)$": {"GET": admin_page(403), "POST": admin_page(403)},
+    r"^admin/sso/externalidentity/<path:object_id>/change/$": {"GET": admin_page(), "POST": admin_page(403)},
     # The framework: the Forum team keeps it.
     rf"^admin/({FRAMEWORK_APPS})/\w+/$": {"GET": admin_page()},
     rf"^admin/({FRAMEWORK_APPS})/\w+/{ADMIN_OBJECT}history/$": {"GET": admin_page(superuser=NOT_SENT)},
@@ -527,6 +536,10 @@ def build_world():
     hook = webhook_services.endpoint_create(partner=ashford_org, url="https://hooks.ashford.example/kentforum",
                                             events=["return.approved"], created_by_key=submit_key)
     webhook_delivery, = webhook_services.outbox_write(event="return.approved", data={}, endpoint_ids=[hook.pk])
+    # Single sign-on: an organisation claim mapped to Ashford, and a first sign-in waiting for the Forum team.
+    OrganisationClaim.objects.create(value="ashford.gov.example", organisation=ashford_org, role=Role.OFFICER)
+    ExternalIdentity.objects.create(issuer="https://login.example/o", subject="sso-1", claim_value="ashford.gov.example",
+                                    organisation=ashford_org, role=Role.OFFICER, name="Ash Waiting")
     # Ashford's milestone return is last changed by its partner's system through the API, so
     # every role's view of a return written by a key (no person in its history) is probed too.
     ms_ret = targets["A"]["ms_ret"]
