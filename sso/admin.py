@@ -1,33 +1,11 @@
 """Single sign-on in the admin: the Forum team keeps the map of organisation claims (value →
 organisation and role) and reads the identities; first sign-ins are decided on
-/accounts/sso/requests/, not here. Open to the Forum team by role (and to superusers)."""
+/accounts/sso/requests/, not here. Open to the Forum team by role (and to superusers: ``kentforum.admin_access``)."""
 from django.contrib import admin
 
-from kentforum.roles import Role, user_roles
+from kentforum.admin_access import ForumTeamAdmin
 
 from .models import ExternalIdentity, OrganisationClaim
-
-
-def _forum_team(request) -> bool:
-    user = request.user
-    return bool(user.is_active and user.is_staff and (user.is_superuser or Role.FORUM_ADMIN in user_roles(user)))
-
-
-class ForumTeamAdmin(admin.ModelAdmin):
-    def has_module_permission(self, request):
-        return _forum_team(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _forum_team(request)
-
-    def has_add_permission(self, request):
-        return _forum_team(request)
-
-    def has_change_permission(self, request, obj=None):
-        return _forum_team(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return _forum_team(request)
 
 
 @admin.register(OrganisationClaim)
