@@ -13,7 +13,7 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = ("performance", "kentforum", "ambitions", "partnerships", "localities", "notifications", "webhooks", "sso")
+PROJECT = ("performance", "kentforum", "ambitions", "partnerships", "localities", "notifications", "webhooks", "sso", "exchange")
 MAX_LINES = 500
 
 

@@ -49,6 +49,7 @@ router.register("webhooks", WebhookEndpointViewSet)
 
 urlpatterns = [
     path("v1/exports/approved-values.csv", ApprovedValuesExportView.as_view(), name="export-approved-values"),
+    path("v1/exchange/", include("exchange.urls")),
     path("v1/", include(router.urls)),
     # Who may see them: anyone.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),

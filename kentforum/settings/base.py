@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "performance",
     "notifications",
     "webhooks",
+    "exchange",
     "sso",
 ]
 

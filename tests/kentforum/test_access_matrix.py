@@ -45,6 +45,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from rest_framework.test import APIClient
 
 from ambitions.models import KPQ, ActionPlan, Ambition, DeliveryPlan, ForwardPlanItem, PriorityArea
+from exchange.models import DataElementMapping, OrgUnitMapping
 from kentforum.roles import Role
 from localities.models import LocalPriority
 from partnerships.models import Board, Organisation, PartnerAPIKey
@@ -180,7 +181,7 @@ API_RESOURCES = (
     "organisations|people|memberships|boards|ambitions|kpqs|partnerships|officer-groups|delivery-plans|localities"
     "|indicators|periods|milestones|rollups|studies"
 )
-FRAMEWORK_APPS = "ambitions|partnerships|localities|performance|webhooks|sso"  # the Forum team keeps these in the admin
+FRAMEWORK_APPS = "ambitions|partnerships|localities|performance|webhooks|sso|exchange"  # the Forum team keeps these in the admin
 SUPERUSER_APPS = "auth|rest_framework_api_key|axes|notifications"  # users, groups, plain keys, sign-in records, notifications
 READ_ONLY_MODELS = (  # shown in the admin, changed only by the workflow (or not at all)
     "indicatorreturn|milestonereturn|returnevent|returncomment|periodevent|returnimport|indicatorrollup|milestonerollup"
@@ -300,6 +301,10 @@ EXPECTED: dict[str, dict] = {
     r"^periods/$": {"GET": signed_in(forum_admin=200), "POST": signed_in(forum_admin=404)},
     # The API.
     r"^api/v1/exports/approved-values\.csv$": {"GET": every(200), "POST": api_write(405)},
+    # Exchange with DHIS2 and SDMX: anyone exports approved values; an import is for whoever may enter
+    # the returns it names (an empty data value set is a 400; an SDMX import must be text/csv: 415).
+    r"^api/v1/exchange/dhis2/dataValueSets$": {"GET": every(200), "POST": api_write(400)},
+    r"^api/v1/exchange/sdmx/data\.csv$": {"GET": every(200), "POST": api_write(415)},
     r"^api/v1/$|^api/v1/<drf_format_suffix:format>$": {"GET": every(200), "POST": every(405)},
     r"^api/schema/$": {"GET": every(200), "POST": every(405)},
     r"^api/docs/$": {"GET": every(200), "POST": every(405)},
@@ -540,6 +545,9 @@ def build_world():
     OrganisationClaim.objects.create(value="ashford.gov.example", organisation=ashford_org, role=Role.OFFICER)
     ExternalIdentity.objects.create(issuer="https://login.example/o", subject="sso-1", claim_value="ashford.gov.example",
                                     organisation=ashford_org, role=Role.OFFICER, name="Ash Waiting")
+    # The exchange's DHIS2 mapping tables (kept by the Forum team in the admin).
+    OrgUnitMapping.objects.create(locality=district(DISTRICTS["A"]["locality"]), org_unit="OuAshford01")
+    DataElementMapping.objects.create(indicator=targets["A"]["ret"].indicator, data_element="DeProbe0001")
     # Ashford's milestone return is last changed by its partner's system through the API, so
     # every role's view of a return written by a key (no person in its history) is probed too.
     ms_ret = targets["A"]["ms_ret"]
