@@ -17,8 +17,10 @@ def api_url(name: str, pk) -> str:
     return settings.PORTAL_BASE_URL + reverse(name, kwargs={"pk": pk})
 
 
-def figure(value) -> str | None:
-    return None if value is None else str(value)
+def figure(value) -> float | None:
+    """A figure as the REST API gives it: a JSON number (the nearest double; stored figures have
+    at most four decimal places)."""
+    return None if value is None else float(value)
 
 
 def return_data(event) -> dict:

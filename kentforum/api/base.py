@@ -3,12 +3,13 @@ rate-limited. App viewsets only declare their queryset, serializer and FilterSet
 from django.conf import settings
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_orjson_renderer.renderers import ORJSONRenderer
-from rest_framework import exceptions, filters, permissions, throttling, viewsets
+from rest_framework import exceptions, permissions, throttling, viewsets
 
 from kentforum import rates, security
 from kentforum.actors import KeyActor
 from partnerships.models import PartnerAPIKey
 
+from .filters import KnownParameters, StrictOrderingFilter
 from .pagination import StandardPagination
 from .renderers import SafeCSVRenderer
 
@@ -126,7 +127,8 @@ class SignedInThrottle(ItemCountThrottle, throttling.UserRateThrottle):
 class BaseReadViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [PublicReadOnly]
     pagination_class = StandardPagination
-    filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
+    # Unknown parameters and empty choices are a 400 first; then the FilterSet; then ordering.
+    filter_backends = [KnownParameters, DjangoFilterBackend, StrictOrderingFilter]
     renderer_classes = [ORJSONRenderer, SafeCSVRenderer]  # orjson: the same JSON, written faster
     throttle_classes = [PartnerKeyThrottle, AnonymousThrottle, SignedInThrottle]
     lookup_value_regex = "[^/]+"  # any path segment reaches the view, which answers 404 in JSON

@@ -366,6 +366,8 @@ REST_FRAMEWORK = {
     # JSON only; deep nesting and lone surrogates are a 400, not a server error (kentforum.api.parsers).
     "DEFAULT_PARSER_CLASSES": ["kentforum.api.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Figures are JSON numbers (17.5), as partners send them, not strings ("17.5000").
+    "COERCE_DECIMAL_TO_STRING": False,
     "DEFAULT_THROTTLE_RATES": {
         "partner_key": os.environ.get("API_KEY_RATE", "600/min"),
         "anon": os.environ.get("API_ANON_RATE", "300/min"),
@@ -382,7 +384,9 @@ SPECTACULAR_SETTINGS = {
         "localities (by GSS code), indicators with targets, periods, returns, milestones, rollups and studies. "
         "Anyone may read published (approved) data. Partner systems authenticate with "
         "`Authorization: Api-Key <key>`; a key with the submit scope may post returns for the organisations it names. "
-        "Every list is JSON or CSV (`?format=csv`)."
+        "Every list is JSON, or CSV at its address with `.csv` for the final slash (`/api/v1/indicators.csv`); "
+        "pages link to the next in a `Link` header, and cursor lists also give `next_cursor`. Figures are JSON "
+        "numbers. A query parameter a list does not take is a 400."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

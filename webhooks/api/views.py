@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from kentforum.api.base import BaseReadViewSet
+from kentforum.api.filters import KnownParameters, check_parameters
 from kentforum.errors import error_dict
 from partnerships.models import PartnerAPIKey
 from webhooks import outbox, services
@@ -41,7 +42,7 @@ class WebhookEndpointViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, 
     queryset = WebhookEndpoint.objects.all()  # scoped to the caller's partner in get_queryset
     serializer_class = serializers.WebhookEndpointSerializer
     permission_classes = [PartnerKeyOnly]
-    filter_backends = []
+    filter_backends = [KnownParameters]  # no filters: an unknown parameter is a 400
     http_method_names = ["get", "post", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -74,12 +75,17 @@ class WebhookEndpointViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, 
         parameters=[
             OpenApiParameter("status", str, enum=WebhookDelivery.Status.values, description="pending, delivered or failed"),
             OpenApiParameter("event", str, enum=Event.values),
-            OpenApiParameter("page", int), OpenApiParameter("page_size", int),
+            OpenApiParameter("page", {"type": "integer", "minimum": 1}),
+            OpenApiParameter("page_size", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                             description="Items a page: 1 to 1,000 (default 100)."),
         ],
     )
-    @action(detail=True, methods=["get"], url_path="deliveries")
+    # Its parameters are its own filters (checked below), not the endpoint list's.
+    @action(detail=True, methods=["get"], url_path="deliveries", serializer_class=serializers.WebhookDeliverySerializer,
+            filter_backends=[])
     def deliveries(self, request, pk=None, format=None):
         """The endpoint's deliveries, newest first: status, attempts, the next attempt, the last answer."""
+        check_parameters(request, self, WebhookDeliveryFilterSet)
         endpoint = self.get_object()
         filterset = WebhookDeliveryFilterSet(request.query_params, queryset=endpoint.deliveries.order_by("-pk"))
         if not filterset.is_valid():

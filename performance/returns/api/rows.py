@@ -25,11 +25,6 @@ MODEL_FIELDS = [
 ]
 
 
-def _decimal(value) -> str | None:
-    """As DRF's DecimalField (four places, a string)."""
-    return None if value is None else f"{value:f}"
-
-
 def _datetime(value, zone) -> str | None:
     """As DRF's DateTimeField: in the current time zone, ISO 8601, 'Z' for UTC."""
     if value is None:
@@ -50,7 +45,8 @@ def indicator_return_items(rows) -> list[dict]:
 
 
 def indicator_return_row(row: dict, zone) -> dict:
-    """One row as IndicatorReturnSerializer writes it."""
+    """One row as IndicatorReturnSerializer writes it (figures as Decimals, which the renderer
+    writes as JSON numbers: REST_FRAMEWORK["COERCE_DECIMAL_TO_STRING"] is off)."""
     category = row["category_code"]
     return {
         "id": row["id"],
@@ -59,15 +55,15 @@ def indicator_return_row(row: dict, zone) -> dict:
         "period": row["period_label"],
         "breakdown": f"{row['dimension_code']}:{category}" if category is not None else "",
         "organisation": row["organisation_name"],
-        "value": _decimal(row["value"]),
-        "numerator": _decimal(row["numerator"]),
-        "denominator": _decimal(row["denominator"]),
+        "value": row["value"],
+        "numerator": row["numerator"],
+        "denominator": row["denominator"],
         "commentary": row["commentary"],
         "quality": row["quality"],
         "source_released": row["source_released"].isoformat() if row["source_released"] else None,
         "quality_note": row["quality_note"],
-        "ci_lower": _decimal(row["ci_lower"]),
-        "ci_upper": _decimal(row["ci_upper"]),
+        "ci_lower": row["ci_lower"],
+        "ci_upper": row["ci_upper"],
         "sample_base": row["sample_base"],
         "state": row["state"],
         "return_reason": row["return_reason"],

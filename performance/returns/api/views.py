@@ -11,19 +11,21 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from kentforum.api.base import BaseReadViewSet, PublicReadOnly, actor
+from kentforum.api.filters import KnownParameters
 from kentforum.api.pagination import SyncCursorPagination
 from kentforum.errors import error_dict
 from performance.models import IndicatorReturn, MilestoneReturn, WorkflowState
 from performance.returns import bulk_entry, by_code, validation, workflow
 from performance.returns.api import rows, serializers
-from performance.returns.exports import export_rows
+from performance.returns.exports import EXPORT_COLUMNS, export_rows
 from performance.returns.filtersets import IndicatorReturnFilterSet, MilestoneReturnFilterSet
 
 
@@ -84,8 +86,7 @@ BULK_MAX_ITEMS = 5000  # items of one bulk write
 
 
 class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, BaseReadViewSet):
-    """Indicator returns. Who may read (``restrict(actor, "view")``): anyone reads approved
-    (published) returns; officers also their own organisation's returns in every state;
+    """Indicator returns. Who may read: anyone reads approved (published) returns; officers also their own organisation's returns in every state;
     approvers also submitted and returned ones of every organisation (not drafts); the Forum
     team all; a submit key also every return of the organisations it names. A return one may
     not read is 404. Who may write: officers (session) and submit-scope keys, for their own
@@ -105,8 +106,9 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
         )
 
     def list(self, request, *args, **kwargs):
-        """The JSON list reads plain rows (performance/api/rows.py): the same items as the
-        serializer's, without building a model instance and its fields for each one."""
+        # The JSON list reads plain rows (rows.py): the same items as the serializer's, without
+        # building a model instance and its fields for each one. (A comment, not a docstring:
+        # the docstring would become the operation's description for partners.)
         if request.accepted_renderer.format != "json":
             return super().list(request, *args, **kwargs)
         queryset = self.filter_queryset(self.get_queryset())
@@ -219,29 +221,38 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
         return 1
 
 
-@extend_schema(
-    responses={(200, "text/csv"): OpenApiResponse(description=(
-        "Approved values in long format: period, indicator_code, area_gss_code, breakdown, value, numerator, "
-        "denominator, state. The same columns as the CSV import, so the file uploads again as it is."))},
-    parameters=[],
-)
-class ApprovedValuesExportView(APIView):
-    """A long-format export of approved (published) indicator values, filtered like
-    indicator-returns (indicator, locality, ambition, period, period_from, period_to,
-    updated_since). Who may use it: anyone."""
+class ApprovedValuesExportView(GenericAPIView):
+    """A long-format CSV of approved (published) indicator values, filtered like
+    indicator-returns (indicator, locality, ambition, board, delivery plan, period,
+    period_from, period_to, breakdown, updated_since, q). Who may use it: anyone."""
 
     permission_classes = [PublicReadOnly]
     throttle_classes = BaseReadViewSet.throttle_classes
     filterset_class = IndicatorReturnFilterSet
+    # As on the lists: an unknown parameter or an invalid filter is a 400 naming it, never
+    # ignored (which would export everything).
+    filter_backends = [KnownParameters, DjangoFilterBackend]
+    pagination_class = None
 
-    def get(self, request):
+    def get_queryset(self):
         # Published: what anyone, signed in or not, may view (approved returns), whoever asks.
-        queryset = (
+        return (
             IndicatorReturn.objects.restrict(AnonymousUser(), "view").filter(state=WorkflowState.APPROVED)
             .order_by("period__start", "indicator__code", "locality__gss_code", "breakdown_id")
         )
-        # As on the lists: an invalid filter is a 400 naming it, never ignored (which would export everything).
-        queryset = DjangoFilterBackend().filter_queryset(request, queryset, self)
+
+    @extend_schema(
+        operation_id="v1_exports_approved_values",
+        filters=True,
+        responses={
+            (200, "text/csv"): OpenApiResponse(response=OpenApiTypes.STR, description=(
+                "Approved values in long format, one row per indicator, area, period and breakdown, with a header row: "
+                + ", ".join(EXPORT_COLUMNS) + ". The first eight are the CSV import's own columns, so the file uploads "
+                "again as it is. The whole filtered set, streamed (not paged).")),
+        },
+    )
+    def get(self, request, format=None):
+        queryset = self.filter_queryset(self.get_queryset())
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         response = StreamingHttpResponse(_stream(writer, buffer, export_rows(queryset)), content_type="text/csv; charset=utf-8")
@@ -258,8 +269,8 @@ def _stream(writer, buffer, rows):
 
 
 class MilestoneReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, BaseReadViewSet):
-    """Milestone returns. Who may read: as for indicator returns (``restrict(actor, "view")``:
-    approved ones for anyone; approvers not drafts). Who may write: officers and submit-scope
+    """Milestone returns. Who may read: as for indicator returns (approved ones for anyone;
+    approvers not drafts). Who may write: officers and submit-scope
     keys of the milestone's owner, through the same services as the browser."""
 
     serializer_class = serializers.MilestoneReturnSerializer
