@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/sso/", include("sso.urls")),  # single sign-on (OpenID Connect): 404 unless configured
     path("", include("performance.returns.urls")),
     path("dashboards/", include("performance.dashboards.urls")),
+    path("comparators/", include("performance.comparators.urls")),
     path("notifications/", include("notifications.urls")),
     path("api/", include("kentforum.api.urls")),
     path("admin/", admin.site.urls),

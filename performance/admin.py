@@ -1,9 +1,11 @@
 """The admin of the performance app, where the Forum team keeps the catalogue: indicators and
 their targets (saved through ``rollups.changes`` so the dashboards re-judge at once),
 breakdowns, periods, assignments, milestones and studies. Returns, their histories, the
-summary rows, judgements and reports are read-only here."""
+summary rows, judgements and reports are read-only here. The comparator areas, groups and
+(read-only) figures are registered by ``comparators/admin.py``."""
 from django.contrib import admin
 
+from performance.comparators import admin as comparators_admin  # noqa: F401  (registers the comparator models)
 from performance.models import (
     BoardReport,
     BreakdownCategory,

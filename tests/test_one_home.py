@@ -55,6 +55,9 @@ ONE_HOME = [
     ("the ranking of districts", r"Not ranked:|reverse=indicator\.polarity", {"performance/dashboards/figures.py"}),
     ("where a person lands after signing in", r"def landing_url", {"kentforum/landing.py"}),
     ("the key-holder actor", r"class KeyActor", {"kentforum/actors.py"}),
+    ("judging Kent or a district against a comparator area, and why not",
+     r"def compare_with_area|def neighbour_ranking|: not compared\.|Kent is not placed among them",
+     {"performance/dashboards/comparisons.py"}),
     ("reading a figure typed as text", r"def parse_figure|def number_text|could be read more than one way|FIGURE_BODY\s*=",
      {"performance/returns/validation.py"}),
 ]

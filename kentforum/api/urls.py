@@ -15,6 +15,7 @@ from partnerships.api.views import (
     StrategicPartnershipViewSet,
 )
 from performance.catalogue.api import IndicatorViewSet, MilestoneViewSet, ReportingPeriodViewSet, StudyViewSet
+from performance.comparators.api import ComparatorAreaViewSet, ComparatorFigureViewSet
 from performance.returns.api.views import ApprovedValuesExportView, IndicatorReturnViewSet, MilestoneReturnViewSet
 from performance.rollups.api import IndicatorRollupViewSet
 from webhooks.api.views import WebhookEndpointViewSet
@@ -45,6 +46,8 @@ router.register("milestones", MilestoneViewSet)
 router.register("milestone-returns", MilestoneReturnViewSet, basename="milestonereturn")
 router.register("rollups", IndicatorRollupViewSet)
 router.register("studies", StudyViewSet)
+router.register("comparator-areas", ComparatorAreaViewSet)
+router.register("comparator-figures", ComparatorFigureViewSet)
 router.register("webhooks", WebhookEndpointViewSet)
 
 urlpatterns = [

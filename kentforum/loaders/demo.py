@@ -26,6 +26,7 @@ from localities.models import Locality, LocalPriority
 from partnerships.models import Board, BoardMembership, Organisation
 from partnerships.services import person_user_ensure
 from performance.catalogue import periods, rules, services
+from performance.comparators import services as comparator_services
 from performance.models import (
     BreakdownDimension,
     DataQuality,
@@ -595,6 +596,7 @@ class DemoLoader:
             self.up.report.counts["summary rows"]["created"] += engine.rebuild_all()["indicator rows"]
         self.load_local_priorities(programme)
         self.load_studies(programme)
+        comparator_services.comparator_demo_load()  # England, the South East and similar counties (demo figures)
         return DemoResult(report=self.up.report, passwords=self.passwords)
 
 

@@ -1,6 +1,7 @@
 """An indicator's own page (the drill-down from a board's scorecard): the county trend with its
 confidence intervals, every district side by side (ranked where districts may be compared, and
-a table of districts by period), the breakdowns, the targets, the officers' commentary, the
+a table of districts by period), the breakdowns, the targets, Kent and the districts against
+England, the South East and similar counties (``comparisons``), the officers' commentary, the
 data-quality flags, and the definition and source. Read from the summary tables and the
 catalogue only, in a fixed number of queries."""
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from localities.models import Locality
 from performance.catalogue import rules
-from performance.dashboards import charts, maps
+from performance.dashboards import charts, comparisons, maps
 from performance.dashboards.figures import (
     TREND_LENGTH,
     Evidence,
@@ -137,4 +138,5 @@ def indicator_page(code: str) -> dict:
         "map_attribution": maps.ATTRIBUTION, "map_outside": maps.OUTSIDE,
         "targets": targets, "status_labels": rules.STATUS_LABELS,
         "flagged": [r for r in [view.latest, view.newer_incomplete, *in_focus] if r is not None and r.flags],
+        **comparisons.indicator_comparisons(indicator, view, focus, in_focus),
     }

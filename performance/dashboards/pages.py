@@ -15,7 +15,7 @@ from ambitions.models import KPQ, Ambition, DeliveryPlanAmbition
 from localities.models import Locality, LocalPriority
 from partnerships.models import Board, StrategicPartnership
 from performance.catalogue import rules
-from performance.dashboards import charts, maps
+from performance.dashboards import charts, comparisons, maps
 from performance.dashboards.figures import (
     ANSWER_LABELS,
     Evidence,
@@ -115,8 +115,9 @@ def ambition_dashboard(number: int) -> dict:
     )
     return {
         "ambition": ambition, "board": board, "kpqs": kpqs, "milestones": summary, "milestone_period": period,
-        "scorecard": scorecard,
-        "contents": [("scorecard-table", "Scorecard", []), ("exception-report", "Exception report", [])]
+        "scorecard": scorecard, "against_england": comparisons.board_against_england(views),
+        "contents": [("scorecard-table", "Scorecard", []), ("exception-report", "Exception report", []),
+                     ("against-england", "Kent against England", [])]
         + ([(f"kpq-{kpqs[0]['kpq'].code}", "Key Performance Questions", [(f"kpq-{i['kpq'].code}", i["kpq"].code) for i in kpqs])]
            if kpqs else [])
         + [("milestones", "Milestones", []), ("delivery-plans", "Delivery plans", []),

@@ -162,8 +162,22 @@ def forum_tables(context: dict) -> list[Table]:
 
 
 def ambition_tables(context: dict) -> list[Table]:
-    """An Ambition Board's page: the scorecard, each KPQ's indicators' trends, the milestones."""
+    """An Ambition Board's page: the scorecard, Kent against England, each KPQ's indicators'
+    trends, the milestones."""
     tables = [scorecard_table(context["scorecard"])]
+    if context.get("against_england"):
+        tables.append(Table(
+            slug="against-england", title=f"Kent against England: Ambition {context['ambition'].number}'s indicators",
+            columns=[Column("Indicator"), Column("Kent"), Column("Kent: period"), Column("Kent: coverage"),
+                     Column("England"), Column("England: 95% interval, lower"), Column("England: 95% interval, upper"),
+                     Column("England: period"), Column("England: released"), Column("England: quality"), Column("Kent is")],
+            rows=[[e["view"].indicator.name, e["kent"].value if e["kent"] else None, e["kent"].period.label if e["kent"] else None,
+                   e["kent"].coverage_display if e["kent"] else None, e["comparison"].figure.value,
+                   e["comparison"].figure.ci_lower, e["comparison"].figure.ci_upper, e["comparison"].figure.period.label,
+                   e["comparison"].figure.source_released, e["comparison"].figure.get_quality_display(), e["comparison"].words]
+                  for e in context["against_england"]],
+            row_places=[e["view"].indicator.decimal_places for e in context["against_england"]],
+        ))
     for item in context["kpqs"]:
         kpq = item["kpq"]
         tables += [t for t in (trend_table(v, prefix=kpq.code, section=f"{kpq.code}: {kpq.text}") for v in item["views"]) if t]
@@ -266,5 +280,46 @@ def indicator_tables(context: dict) -> list[Table]:
             columns=[Column("Period"), Column("Area"), Column("Target", places), Column("Tolerance (%)")],
             rows=[[t.period.label, t.locality.name if t.locality else "Kent (all areas)", t.target, t.tolerance_percent]
                   for t in context["targets"]],
+        ))
+    return tables + comparator_tables(context)
+
+
+def _comparator_cells(figure) -> list:
+    if figure is None:
+        return [None, None, None, None, None, None, None]
+    return [figure.value, figure.ci_lower, figure.ci_upper, figure.period.label, figure.source, figure.source_released,
+            figure.get_quality_display()]
+
+
+COMPARATOR_COLUMNS = ["Value", "95% interval, lower", "95% interval, upper", "Period", "Source", "Released", "Quality"]
+
+
+def comparator_tables(context: dict) -> list[Table]:
+    """An indicator's page against the comparator areas (``_comparators.html``): Kent against
+    England and the South East, each district against England, and Kent and each group."""
+    if not context.get("any_comparator_figures"):
+        return []
+    places = context["indicator"].decimal_places
+    numbers = {"Value", "95% interval, lower", "95% interval, upper"}
+    columns = [Column("Area")] + [Column(name, places if name in numbers else None) for name in COMPARATOR_COLUMNS] + [
+        Column("Kent is")]
+    kent = context["view"].latest or context["view"].newer_incomplete
+    kent_row = ["Kent", *([kent.value, kent.ci_lower, kent.ci_upper, kent.period.label,
+                           f"Approved returns, {kent.coverage_display}" + ("" if kent.complete else " (incomplete)"),
+                           None, ", ".join(kent.flags) or "Final"] if kent else [None] * 7), None]
+    tables = [Table(slug="comparators", title="Kent against England and the South East", columns=columns,
+                    rows=[kent_row] + [[c.area, *_comparator_cells(c.figure), c.words] for c in context["comparisons"]])]
+    if context["district_comparisons"]:
+        tables.append(Table(
+            slug="districts-against-england", title=f"Each district against England, {context['focus'].label}",
+            columns=[Column("District"), Column("Value", places), Column("95% interval, lower", places),
+                     Column("95% interval, upper", places), Column("Against England")],
+            rows=[[d["row"].locality.name, d["row"].value, d["row"].ci_lower, d["row"].ci_upper, d["comparison"].words]
+                  for d in context["district_comparisons"]],
+        ))
+    for ranking in context["rankings"]:
+        tables.append(Table(
+            slug=f"group-{ranking.group.slug}", title=f"Kent and {ranking.group.name}", columns=columns,
+            rows=[[row["area"], *_comparator_cells(row["figure"]), row["comparison"].words] for row in ranking.rows],
         ))
     return tables

@@ -12,6 +12,7 @@ from .catalogue import (
     ReportingPeriod,
     Study,
 )
+from .comparators import ComparatorArea, ComparatorFigure, ComparatorGroup
 from .dashboards import BoardReport, KPQJudgement
 from .returns import (
     DataQuality,
@@ -26,7 +27,8 @@ from .returns import (
 from .rollups import Direction, IndicatorRollup, MilestoneRollup
 
 __all__ = [
-    "BoardReport", "BreakdownCategory", "BreakdownDimension", "DataQuality", "Direction", "Indicator",
+    "BoardReport", "BreakdownCategory", "BreakdownDimension", "ComparatorArea", "ComparatorFigure", "ComparatorGroup",
+    "DataQuality", "Direction", "Indicator",
     "IndicatorAssignment", "IndicatorReturn", "IndicatorRollup", "IndicatorTarget", "KPQJudgement", "Milestone",
     "MilestoneReturn", "MilestoneRollup", "PeriodEvent", "ReportingPeriod", "ReturnBase", "ReturnComment", "ReturnEvent",
     "ReturnImport", "Study", "WorkflowState",

@@ -50,6 +50,7 @@ from kentforum.roles import Role
 from localities.models import LocalPriority
 from partnerships.models import Board, Organisation, PartnerAPIKey
 from performance.catalogue import services
+from performance.comparators import services as comparator_services
 from performance.dashboards import judgements, reports
 from performance.models import (
     BoardReport,
@@ -179,13 +180,13 @@ API_RETURN_FORMAT = {"GET": API_RETURN_DETAIL["GET"]}
 
 API_RESOURCES = (
     "organisations|people|memberships|boards|ambitions|kpqs|partnerships|officer-groups|delivery-plans|localities"
-    "|indicators|periods|milestones|rollups|studies"
+    "|indicators|periods|milestones|rollups|studies|comparator-areas|comparator-figures"
 )
 FRAMEWORK_APPS = "ambitions|partnerships|localities|performance|webhooks|sso|exchange"  # the Forum team keeps these in the admin
 SUPERUSER_APPS = "auth|rest_framework_api_key|axes|notifications"  # users, groups, plain keys, sign-in records, notifications
 READ_ONLY_MODELS = (  # shown in the admin, changed only by the workflow (or not at all)
     "indicatorreturn|milestonereturn|returnevent|returncomment|periodevent|returnimport|indicatorrollup|milestonerollup"
-    "|kpqjudgement|boardreport"
+    "|kpqjudgement|boardreport|comparatorfigure"
 )
 ADMIN_OBJECT = r"<path:object_id>/"
 
@@ -299,6 +300,8 @@ EXPECTED: dict[str, dict] = {
     },
     # Periods: the Forum team (a post naming no period is 404).
     r"^periods/$": {"GET": signed_in(forum_admin=200), "POST": signed_in(forum_admin=404)},
+    # Loading comparator figures (England, the South East, similar counties): the Forum team (a post with no file is 400).
+    r"^comparators/upload/$": {"GET": signed_in(forum_admin=200), "POST": signed_in(forum_admin=400)},
     # The API.
     r"^api/v1/exports/approved-values\.csv$": {"GET": every(200), "POST": api_write(405)},
     # Exchange with DHIS2 and SDMX: anyone exports approved values; an import is for whoever may enter
@@ -547,6 +550,10 @@ def build_world():
                                     organisation=ashford_org, role=Role.OFFICER, name="Ash Waiting")
     # The exchange's DHIS2 mapping tables (kept by the Forum team in the admin).
     OrgUnitMapping.objects.create(locality=district(DISTRICTS["A"]["locality"]), org_unit="OuAshford01")
+    # Comparator areas and one of England's figures, loaded centrally by the Forum team.
+    comparator_services.comparator_figures_import(user=users["forum_admin"], raw=(
+        "indicator_code,area_gss_code,period,value,ci_lower,ci_upper,source,released,quality\n"
+        f"T-PUB,E92000001,{period.label},41,,,ONS,2012-09-01,final\n").encode())
     DataElementMapping.objects.create(indicator=targets["A"]["ret"].indicator, data_element="DeProbe0001")
     # Ashford's milestone return is last changed by its partner's system through the API, so
     # every role's view of a return written by a key (no person in its history) is probed too.
