@@ -5,6 +5,7 @@ summary rows, judgements and reports are read-only here. The comparator areas, g
 (read-only) figures are registered by ``comparators/admin.py``."""
 from django.contrib import admin
 
+from kentforum.admin_access import ReadOnlyAdminMixin
 from performance.comparators import admin as comparators_admin  # noqa: F401  (registers the comparator models)
 from performance.models import (
     BoardReport,
@@ -128,18 +129,9 @@ class IndicatorTargetAdmin(admin.ModelAdmin):
             changes.target_delete(target=target)
 
 
-class ReadOnlyReturnAdmin(admin.ModelAdmin):
+class ReadOnlyReturnAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Returns change only through the return workflow (services), which keeps versions and
     the audit trail; the admin shows them but does not edit them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(IndicatorReturn)

@@ -3,7 +3,7 @@ organisation and role) and reads the identities; first sign-ins are decided on
 /accounts/sso/requests/, not here. Open to the Forum team by role (and to superusers: ``kentforum.admin_access``)."""
 from django.contrib import admin
 
-from kentforum.admin_access import ForumTeamAdmin
+from kentforum.admin_access import ForumTeamAdmin, ReadOnlyAdminMixin
 
 from .models import ExternalIdentity, OrganisationClaim
 
@@ -17,19 +17,10 @@ class OrganisationClaimAdmin(ForumTeamAdmin):
 
 
 @admin.register(ExternalIdentity)
-class ExternalIdentityAdmin(ForumTeamAdmin):
+class ExternalIdentityAdmin(ReadOnlyAdminMixin, ForumTeamAdmin):
     """Read-only: decisions are made on the Forum team's page, through the services."""
 
     list_display = ("name", "organisation", "role", "status", "issuer", "decided_at", "last_sign_in_at")
     list_filter = ("status", "role")
     search_fields = ("name", "email", "subject", "organisation__name")
     readonly_fields = [f.name for f in ExternalIdentity._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -3,6 +3,7 @@ Kent's CIPFA nearest neighbours; comparator figures are shown read-only (they ar
 the CSV import, ``services.comparator_figures_import``)."""
 from django.contrib import admin
 
+from kentforum.admin_access import ReadOnlyAdminMixin
 from performance.models import ComparatorArea, ComparatorFigure, ComparatorGroup
 
 
@@ -23,16 +24,9 @@ class ComparatorGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComparatorFigure)
-class ComparatorFigureAdmin(admin.ModelAdmin):
+class ComparatorFigureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Figures are loaded by the CSV import only (all or nothing, with who loaded them)."""
+
     list_display = ["indicator", "area", "period", "value", "ci_lower", "ci_upper", "quality", "source_released"]
     list_filter = ["quality", "area"]
     search_fields = ["indicator__code", "area__name", "source"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
