@@ -167,14 +167,36 @@ def indicator_comparisons(indicator: Indicator, view, focus, in_focus: list) -> 
     }
 
 
+def england_figures(views: list) -> dict:
+    """England's figures (oldest first) of each indicator of ``views`` that has any, by indicator
+    id (one query)."""
+    england = selectors.HEADLINE_AREAS[0]
+    figures = selectors.figures_by_indicator([v.indicator.pk for v in views], gss_codes=[england])
+    return {pk: by_area[england] for pk, by_area in figures.items() if by_area.get(england)}
+
+
 def board_against_england(views: list) -> list[dict]:
     """An Ambition Board's indicators against England: each indicator with an England figure
-    loaded, with Kent's figure and the judgement or why not (one query)."""
-    figures = selectors.figures_by_indicator([v.indicator.pk for v in views], gss_codes=[selectors.HEADLINE_AREAS[0]])
+    loaded, with Kent's figure ("own") and the judgement or why not (one query)."""
+    figures = england_figures(views)
     rows = []
     for view in views:
-        own = figures.get(view.indicator.pk, {}).get(selectors.HEADLINE_AREAS[0], [])
-        if own:
+        if own := figures.get(view.indicator.pk):
             comparison = kent_against(view.indicator, view, "England", own)
-            rows.append({"view": view, "kent": kent_row_for(view, comparison.figure), "comparison": comparison})
+            rows.append({"view": view, "own": kent_row_for(view, comparison.figure), "comparison": comparison})
+    return rows
+
+
+def district_against_england(name: str, views: list) -> list[dict]:
+    """A Locality Board's district (called ``name``) against England: each of its indicators with
+    an England figure loaded, the district's own latest figure (``view.latest``, "own") against
+    England's of the same period if there is one, and the judgement or why not, by the same rule
+    and withholding as Kent's (one query)."""
+    figures = england_figures(views)
+    rows = []
+    for view in views:
+        if own := figures.get(view.indicator.pk):
+            figure = selectors.figure_for(own, view.latest.period)
+            rows.append({"view": view, "own": view.latest,
+                         "comparison": compare_with_area(view.indicator, view.latest, name, "England", figure)})
     return rows

@@ -115,7 +115,8 @@ def ambition_dashboard(number: int) -> dict:
     )
     return {
         "ambition": ambition, "board": board, "kpqs": kpqs, "milestones": summary, "milestone_period": period,
-        "scorecard": scorecard, "against_england": comparisons.board_against_england(views),
+        "scorecard": scorecard, "against_england": comparisons.board_against_england(views), "area_name": "Kent",
+        "against_england_title": f"Kent against England: Ambition {number}'s indicators",
         "contents": [("scorecard-table", "Scorecard", []), ("exception-report", "Exception report", []),
                      ("against-england", "Kent against England", [])]
         + ([(f"kpq-{kpqs[0]['kpq'].code}", "Key Performance Questions", [(f"kpq-{i['kpq'].code}", i["kpq"].code) for i in kpqs])]
@@ -220,14 +221,17 @@ def locality_dashboard(gss_code: str) -> dict:
         shown |= {i.pk for i in priority.indicators.all()}
     others = [card for pk, card in cards.items() if pk not in shown]
     no_figures = sorted((i for pk, i in indicators.items() if pk not in own_rows), key=lambda i: i.code)
+    against_england = comparisons.district_against_england(locality.name, [card.view for card in cards.values()])
     return {
         "locality": locality, "board": board, "county": county, "priorities": prioritised, "others": others,
         "no_figures": no_figures,
         "contents": [("scorecard-table", "Scorecard", []), ("overdue-returns", "Overdue returns", []),
-                     ("priorities", "Local priorities", [])]
+                     ("against-england", f"{locality.name} against England", []), ("priorities", "Local priorities", [])]
         + ([("other-indicators", "Other indicators", [])] if others else [])
         + ([("no-figures", "No approved figure yet", [])] if no_figures else []),
         "scorecard": _locality_scorecard(locality, indicators, cards, own_history, prioritised),
+        "against_england": against_england, "area_name": locality.name,
+        "against_england_title": f"{locality.name} against England: the district's own latest figures",
         "missing": selectors.overdue_returns(locality=locality),
     }
 

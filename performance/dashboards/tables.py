@@ -161,23 +161,32 @@ def forum_tables(context: dict) -> list[Table]:
     return tables
 
 
+def against_england_table(context: dict) -> Table | None:
+    """A board's indicators against England (an Ambition Board's Kent, a Locality Board's
+    district: ``area_name``), as the page's table shows them."""
+    rows, name = context.get("against_england"), context.get("area_name")
+    if not rows:
+        return None
+    return Table(
+        slug="against-england", title=context["against_england_title"],
+        columns=[Column("Indicator"), Column(name), Column(f"{name}: period"), Column(f"{name}: coverage"),
+                 Column("England"), Column("England: 95% interval, lower"), Column("England: 95% interval, upper"),
+                 Column("England: period"), Column("England: released"), Column("England: quality"), Column(f"{name} is")],
+        rows=[[e["view"].indicator.name, e["own"].value if e["own"] else None, e["own"].period.label if e["own"] else None,
+               e["own"].coverage_display if e["own"] else None, e["comparison"].figure.value,
+               e["comparison"].figure.ci_lower, e["comparison"].figure.ci_upper, e["comparison"].figure.period.label,
+               e["comparison"].figure.source_released, e["comparison"].figure.get_quality_display(), e["comparison"].words]
+              for e in rows],
+        row_places=[e["view"].indicator.decimal_places for e in rows],
+    )
+
+
 def ambition_tables(context: dict) -> list[Table]:
     """An Ambition Board's page: the scorecard, Kent against England, each KPQ's indicators'
     trends, the milestones."""
     tables = [scorecard_table(context["scorecard"])]
-    if context.get("against_england"):
-        tables.append(Table(
-            slug="against-england", title=f"Kent against England: Ambition {context['ambition'].number}'s indicators",
-            columns=[Column("Indicator"), Column("Kent"), Column("Kent: period"), Column("Kent: coverage"),
-                     Column("England"), Column("England: 95% interval, lower"), Column("England: 95% interval, upper"),
-                     Column("England: period"), Column("England: released"), Column("England: quality"), Column("Kent is")],
-            rows=[[e["view"].indicator.name, e["kent"].value if e["kent"] else None, e["kent"].period.label if e["kent"] else None,
-                   e["kent"].coverage_display if e["kent"] else None, e["comparison"].figure.value,
-                   e["comparison"].figure.ci_lower, e["comparison"].figure.ci_upper, e["comparison"].figure.period.label,
-                   e["comparison"].figure.source_released, e["comparison"].figure.get_quality_display(), e["comparison"].words]
-                  for e in context["against_england"]],
-            row_places=[e["view"].indicator.decimal_places for e in context["against_england"]],
-        ))
+    if against := against_england_table(context):
+        tables.append(against)
     for item in context["kpqs"]:
         kpq = item["kpq"]
         tables += [t for t in (trend_table(v, prefix=kpq.code, section=f"{kpq.code}: {kpq.text}") for v in item["views"]) if t]
@@ -219,8 +228,11 @@ def district_card_table(card, *, where: object, section: str) -> Table | None:
 
 
 def locality_tables(context: dict) -> list[Table]:
-    """A Locality Board's page: the scorecard, then each card of the districts, priorities first."""
+    """A Locality Board's page: the scorecard, the district against England, then each card of the
+    districts, priorities first."""
     tables = [scorecard_table(context["scorecard"])]
+    if against := against_england_table(context):
+        tables.append(against)
     for item in context["priorities"]:
         priority = item["priority"]
         tables += [t for t in (district_card_table(c, where=priority.pk, section=f"Local priority: {priority.title}")

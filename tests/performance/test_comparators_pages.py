@@ -10,6 +10,7 @@ import csv
 import io
 import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,7 +21,7 @@ from django.urls import reverse
 from kentforum.roles import Role
 from performance.comparators import services
 from performance.dashboards.indicator import indicator_page
-from performance.dashboards.pages import ambition_dashboard
+from performance.dashboards.pages import ambition_dashboard, locality_dashboard
 from performance.models import ComparatorFigure
 from tests.performance.conftest import make_user
 from tests.performance.test_comparators import csv_of
@@ -163,11 +164,35 @@ def test_an_ambition_board_has_a_line_per_indicator_against_england(client, appr
     rows = {e["view"].indicator.code: e for e in ambition_dashboard(2)["against_england"]}
     assert rows[rate.code]["comparison"].outcome == "better"
     assert rows[count.code]["comparison"].withheld == "Not compared: a count mostly measures how big an area is."
-    html = client.get(reverse("dashboards:ambition", args=[2])).content.decode()
+    html = unescape(client.get(reverse("dashboards:ambition", args=[2])).content.decode())
     assert "Kent against England: Ambition 2's indicators" in html and 'href="#against-england"' in html
     assert "Better (their 95% confidence intervals do not overlap)" in html
     response = client.get(reverse("dashboards:ambition-table", args=[2, "against-england"]))
     assert response.status_code == 200 and len(list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))) == 3
+
+
+def test_a_locality_board_sets_its_district_against_england_by_the_same_rule(client, approver, rate_with_comparators):
+    # Given Ashford's 45% (95% interval about 35.6 to 54.8) and England's 40.0 (39.8 to 40.2) in 2013/14 Q1
+    count, rate, period = rate_with_comparators
+    load(approver, f"{count.code},E92000001,{period.label},999999,,,ONS,2013-06-01,final")
+    rows = {e["view"].indicator.code: e for e in locality_dashboard("E07000105")["against_england"]}
+    # then the intervals overlap: similar, by versus_kent's rule; and a count is never judged
+    ashford = rows[rate.code]
+    assert (ashford["own"].locality.name, ashford["own"].period, ashford["comparison"].outcome) == ("Ashford", period, "similar")
+    assert rows[count.code]["comparison"].withheld == "Not compared: a count mostly measures how big an area is."
+    html = unescape(client.get(reverse("dashboards:locality", args=["E07000105"])).content.decode())
+    assert "Ashford against England: the district's own latest figures" in html and 'href="#against-england"' in html
+    assert "Similar (their 95% confidence intervals overlap)" in html
+    response = client.get(reverse("dashboards:locality-table", args=["E07000105", "against-england"]))
+    table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert response.status_code == 200 and len(table) == 3 and table[0][1:4] == ["Ashford", "Ashford: period", "Ashford: coverage"]
+
+
+def test_a_districts_figure_of_another_period_than_englands_is_not_compared(client, approver):
+    (count, rate), period = seed(approver, 2, 12)
+    load(approver, f"{rate.code},E92000001,2012/13 Q1,40.0,39.8,40.2,ONS,2012-09-01,final")
+    row, = locality_dashboard("E07000105")["against_england"]
+    assert row["comparison"].withheld == f"England's latest is 2012/13 Q1; Ashford's is {period.label}: not compared."
 
 
 def test_a_board_page_without_england_figures_says_so(client, approver):
