@@ -1,3 +1,4 @@
+"""Admin for the Vision for Kent framework, kept by the Forum team."""
 from django.contrib import admin
 
 from .models import (
@@ -8,6 +9,7 @@ from .models import (
     DeliveryPlanAmbition,
     ForwardPlanItem,
     PriorityArea,
+    TopPriority,
 )
 
 
@@ -22,6 +24,17 @@ class AmbitionAdmin(admin.ModelAdmin):
     search_fields = ["title", "statement", "vision"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [KPQInline]
+
+
+@admin.register(TopPriority)
+class TopPriorityAdmin(admin.ModelAdmin):
+    """The Vision's top priorities per ambition, in published order."""
+
+    list_display = ["code", "text", "ambition", "number"]
+    list_filter = ["ambition"]
+    search_fields = ["text", "detail"]
+    list_select_related = ["ambition"]
+    filter_horizontal = ["kpqs"]
 
 
 @admin.register(KPQ)
@@ -76,7 +89,7 @@ class PriorityAreaAdmin(admin.ModelAdmin):
     list_display = ["title", "number", "action_plan", "lead"]
     list_filter = ["action_plan__board", "action_plan__year"]
     search_fields = ["title", "description", "lead"]
-    filter_horizontal = ["kpqs"]
+    filter_horizontal = ["kpqs", "top_priorities"]
 
 
 @admin.register(ForwardPlanItem)

@@ -2,7 +2,7 @@ import django_filters
 
 from kentforum.filtersets import BaseFilterSet, WholeNumberFilter
 
-from .models import KPQ, Ambition, DeliveryPlan
+from .models import KPQ, Ambition, DeliveryPlan, TopPriority
 
 
 class AmbitionFilterSet(BaseFilterSet):
@@ -19,6 +19,15 @@ class KPQFilterSet(BaseFilterSet):
 
     class Meta:
         model = KPQ
+        fields = ["number"]
+
+
+class TopPriorityFilterSet(BaseFilterSet):
+    search_fields = ("text", "detail")
+    ambition = WholeNumberFilter(field_name="ambition__number")
+
+    class Meta:
+        model = TopPriority
         fields = ["number"]
 
 

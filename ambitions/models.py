@@ -1,5 +1,5 @@
-"""The Vision for Kent 2011-2021: the three Countywide Ambitions, their Key Performance
-Questions, the delivery plans that serve them, and each Ambition Board's annual action plan
+"""The Vision for Kent 2011-2021: the three Countywide Ambitions, their top priorities and Key
+Performance Questions, the delivery plans that serve them, and each Ambition Board's annual action plan
 and forward plan."""
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -48,6 +48,46 @@ class KPQ(TimeStampedModel):
     @property
     def code(self) -> str:
         return f"A{self.ambition.number}-KPQ{self.number}"
+
+
+class TopPriority(TimeStampedModel):
+    """One of "our top priorities" under an ambition (chapter 4 of the Vision for Kent), in
+    published order: the starting point for the priority areas of each Ambition Board's annual
+    action plan (briefing pack 2.2 (iii))."""
+
+    ambition = models.ForeignKey(Ambition, on_delete=models.PROTECT, related_name="top_priorities")
+    number = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1)], help_text="Its place in the ambition's published list."
+    )
+    text = models.TextField(help_text="As published, e.g. 'Support independent living at home wherever possible'.")
+    detail = models.TextField(blank=True, help_text="Published sub-points, one a line.")
+    kpqs = models.ManyToManyField(
+        KPQ, blank=True, related_name="top_priorities",
+        help_text="Only where a source document links the priority to the question.",
+    )
+
+    class Meta:
+        ordering = ["ambition__number", "number"]
+        verbose_name_plural = "top priorities"
+        constraints = [
+            models.UniqueConstraint(fields=["ambition", "number"], name="unique_top_priority_number_per_ambition"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="top_priority_number_from_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.text}"
+
+    @property
+    def code(self) -> str:
+        return f"A{self.ambition.number}-TP{self.number}"
+
+    @property
+    def detail_lines(self) -> list[str]:
+        return [line for line in self.detail.splitlines() if line.strip()]
+
+    def clean(self) -> None:
+        if self.ambition_id and self.pk and self.kpqs.exclude(ambition_id=self.ambition_id).exists():
+            raise ValidationError({"kpqs": "A top priority's KPQs belong to its own ambition."})
 
 
 class DeliveryPlan(TimeStampedModel):
@@ -158,6 +198,10 @@ class PriorityArea(TimeStampedModel):
     description = models.TextField(blank=True)
     lead = models.CharField(max_length=200, blank=True)
     kpqs = models.ManyToManyField(KPQ, blank=True, related_name="priority_areas")
+    top_priorities = models.ManyToManyField(
+        TopPriority, blank=True, related_name="priority_areas",
+        help_text="The Vision's top priorities this area starts from (briefing pack 2.2 (iii)).",
+    )
 
     class Meta:
         ordering = ["action_plan", "number"]

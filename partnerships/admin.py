@@ -6,6 +6,7 @@ from rest_framework_api_key.admin import APIKeyModelAdmin
 from .models import (
     Board,
     BoardMembership,
+    CommunityStrategy,
     OfficerGroup,
     Organisation,
     PartnerAPIKey,
@@ -28,7 +29,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 class PersonAdmin(admin.ModelAdmin):
     list_display = ["name", "organisation", "job_title"]
     list_filter = ["organisation__tier", "organisation"]
-    search_fields = ["name", "job_title", "organisation__name", "email"]
+    search_fields = ["name", "other_spellings", "job_title", "organisation__name", "email"]
     autocomplete_fields = ["organisation", "user"]
 
 
@@ -70,12 +71,22 @@ class BoardMembershipInline(admin.TabularInline):
 
 @admin.register(Board)
 class BoardAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "ambition", "locality", "accountable_to"]
-    list_filter = ["kind"]
+    list_display = ["name", "kind", "ambition", "locality", "accountable_to", "decision_making"]
+    list_filter = ["kind", "decision_making"]
     search_fields = ["name", "roles"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["ambition", "locality", "accountable_to"]
+    filter_horizontal = ["advises"]
     inlines = [BoardMembershipInline]
+
+
+@admin.register(CommunityStrategy)
+class CommunityStrategyAdmin(admin.ModelAdmin):
+    list_display = ["name", "listed_under", "order"]
+    list_filter = ["listed_under", "boards"]
+    search_fields = ["name", "listed_under"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["boards"]
 
 
 @admin.register(BoardMembership)

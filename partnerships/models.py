@@ -56,6 +56,10 @@ class Person(TimeStampedModel):
     name = models.CharField(max_length=200)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="people")
     job_title = models.CharField(max_length=200, blank=True)
+    other_spellings = models.CharField(
+        max_length=200, blank=True,
+        help_text="Other spellings of the name as published, with where, e.g. 'Brian Cope (briefing pack, appendix 4.3)'.",
+    )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     user = models.OneToOneField(
@@ -97,7 +101,9 @@ class Board(TimeStampedModel):
 
     The Kent Forum (the leaders, non-decision making), Joint Kent Chiefs (the chief executives'
     executive group), three Ambition Boards (one per Countywide Ambition, accountable to the Forum)
-    and twelve Locality Boards (one per district, advisory)."""
+    and twelve Locality Boards (one per district, advisory to the county and district councils,
+    not accountable to the Forum). ``decision_making`` is what the documents say: False for the
+    Forum ("Non decision making body"), empty where they are silent."""
 
     class Kind(models.TextChoices):
         FORUM = "forum", "Kent Forum"
@@ -116,6 +122,13 @@ class Board(TimeStampedModel):
     )
     accountable_to = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="accountable_boards"
+    )
+    advises = models.ManyToManyField(
+        Organisation, blank=True, related_name="advisory_boards",
+        help_text="The councils the board is advisory to (Locality Boards: the county and its district council).",
+    )
+    decision_making = models.BooleanField(
+        null=True, blank=True, help_text="Whether the documents make it a decision-making body; empty where they are silent.",
     )
     roles = models.TextField(blank=True, help_text="The board's roles, one per line (Diagram 2).")
 
@@ -142,6 +155,10 @@ class Board(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def decision_making_display(self) -> str:
+        return {True: "Decision-making body", False: "Non-decision-making body"}.get(self.decision_making, "")
 
     def clean(self) -> None:
         if self.kind == self.Kind.AMBITION and not self.ambition_id:
@@ -172,6 +189,7 @@ class BoardMembership(TimeStampedModel):
         DISTRICT_LEADER = "district_leader", "District Council Leader"
         FIRE_CHAIRMAN = "fire_chairman", "Chairman of Kent Fire and Rescue"
         KCC_CMT = "kcc_cmt", "KCC Corporate Management Team representative"
+        KCC_GROUP_MANAGING_DIRECTOR = "kcc_group_managing_director", "Group Managing Director of Kent County Council"
         DISTRICT_CHIEF_EXECUTIVE = "district_chief_executive", "District Council Chief Executive"
         FIRE_CHIEF_EXECUTIVE = "fire_chief_executive", "Chief Executive of Kent Fire and Rescue"
         CO_OPTED = "co_opted", "Invited member"
@@ -262,6 +280,30 @@ class StrategicPartnership(TimeStampedModel):
     def clean(self) -> None:
         if self.lead_board_id and self.lead_board.kind != Board.Kind.AMBITION:
             raise ValidationError({"lead_board": "A strategic partnership is led by an Ambition Board."})
+
+
+class CommunityStrategy(TimeStampedModel):
+    """A district-level Sustainable Community Strategy (Vision for Kent, Annex 3): a Locality
+    Board's own plan for its area. One strategy can serve several districts (Dartford and Gravesham
+    share one; the East Kent LSP's covers four), so it is tied to the Locality Boards it serves."""
+
+    name = models.CharField(max_length=300, unique=True, help_text="As Annex 3 names it.")
+    slug = models.SlugField(max_length=250, unique=True)
+    listed_under = models.CharField(max_length=100, help_text="The heading Annex 3 lists it under (an area).")
+    boards = models.ManyToManyField(
+        Board, related_name="community_strategies", limit_choices_to={"kind": "locality"},
+        help_text="The Locality Boards whose districts it covers.",
+    )
+    link = models.URLField(max_length=500, blank=True)
+    source_note = models.CharField(max_length=300, blank=True, help_text="Where a fact was read or decided.")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name_plural = "community strategies"
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class OfficerGroup(TimeStampedModel):

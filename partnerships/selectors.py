@@ -11,13 +11,15 @@ def board_list() -> QuerySet[Board]:
 
 
 def board_detail(slug: str) -> Board:
-    """One board with its current members (and the organisations they represent) and the
-    partnerships it leads or is supported by. Raises ``Board.DoesNotExist``."""
+    """One board with its current members (and the organisations they represent), the councils
+    it advises, its community strategies, and the partnerships it leads or is supported by. Raises ``Board.DoesNotExist``."""
     memberships = BoardMembership.objects.filter(end_date__isnull=True).select_related("person", "organisation")
     return board_list().prefetch_related(
         Prefetch("memberships", queryset=memberships),
         Prefetch("led_partnerships", queryset=StrategicPartnership.objects.prefetch_related("supported_boards")),
         "supporting_partnerships",
+        "advises",
+        "community_strategies",
         Prefetch("officer_groups", queryset=OfficerGroup.objects.all()),
     ).get(slug=slug)
 

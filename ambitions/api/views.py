@@ -2,15 +2,18 @@ from django.db.models import Prefetch
 
 from kentforum.api.base import BaseReadViewSet
 
-from ..filtersets import AmbitionFilterSet, DeliveryPlanFilterSet, KPQFilterSet
-from ..models import KPQ, Ambition, DeliveryPlan, DeliveryPlanAmbition
+from ..filtersets import AmbitionFilterSet, DeliveryPlanFilterSet, KPQFilterSet, TopPriorityFilterSet
+from ..models import KPQ, Ambition, DeliveryPlan, DeliveryPlanAmbition, TopPriority
+from ..selectors import top_priority_list
 from . import serializers
 
 
 class AmbitionViewSet(BaseReadViewSet):
     """The three Countywide Ambitions. Who may read: anyone."""
 
-    queryset = Ambition.objects.all()
+    queryset = Ambition.objects.prefetch_related(
+        Prefetch("top_priorities", queryset=TopPriority.objects.select_related("ambition"))
+    )
     serializer_class = serializers.AmbitionSerializer
     filterset_class = AmbitionFilterSet
     lookup_field = "number"
@@ -22,6 +25,14 @@ class KPQViewSet(BaseReadViewSet):
     queryset = KPQ.objects.select_related("ambition")
     serializer_class = serializers.KPQSerializer
     filterset_class = KPQFilterSet
+
+
+class TopPriorityViewSet(BaseReadViewSet):
+    """The top priorities under each ambition (chapter 4 of the Vision), in published order. Who may read: anyone."""
+
+    queryset = top_priority_list()
+    serializer_class = serializers.TopPrioritySerializer
+    filterset_class = TopPriorityFilterSet
 
 
 class DeliveryPlanViewSet(BaseReadViewSet):

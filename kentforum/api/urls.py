@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from ambitions.api.views import AmbitionViewSet, DeliveryPlanViewSet, KPQViewSet
+from ambitions.api.views import AmbitionViewSet, DeliveryPlanViewSet, KPQViewSet, TopPriorityViewSet
 from localities.api.views import LocalityViewSet
 from partnerships.api.views import (
     BoardMembershipViewSet,
@@ -35,6 +35,7 @@ router.register("memberships", BoardMembershipViewSet)
 router.register("boards", BoardViewSet)
 router.register("ambitions", AmbitionViewSet)
 router.register("kpqs", KPQViewSet)
+router.register("top-priorities", TopPriorityViewSet)
 router.register("partnerships", StrategicPartnershipViewSet)
 router.register("officer-groups", OfficerGroupViewSet)
 router.register("delivery-plans", DeliveryPlanViewSet)

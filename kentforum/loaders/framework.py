@@ -1,5 +1,6 @@
 """Load the Kent framework (ambitions, KPQs, localities, partner organisations, boards and their
-members, delivery plans, strategic partnerships, officer groups) from the readable data files
+members and relationships, the Locality Boards' community strategies, delivery plans, strategic
+partnerships, officer groups) from the readable data files
 in ``data/kent_framework/``. Idempotent: a second run changes nothing."""
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
 
-from ambitions.models import KPQ, Ambition, DeliveryPlan, DeliveryPlanAmbition
+from ambitions.models import KPQ, Ambition, DeliveryPlan, DeliveryPlanAmbition, TopPriority
 from localities.models import Locality
 from partnerships.models import (
     Board,
     BoardMembership,
+    CommunityStrategy,
     OfficerGroup,
     Organisation,
     Person,
@@ -34,15 +36,18 @@ class FrameworkLoader:
         self.localities: dict[str, Locality] = {}
         self.organisations: dict[str, Organisation] = {}
         self.boards_by_ambition: dict[int, Board] = {}
+        self.locality_boards: dict[str, Board] = {}
 
     def data(self, name: str) -> dict:
         return read_yaml(self.data_dir / name)
 
     def load(self) -> LoadReport:
         self.load_ambitions()
+        self.load_top_priorities()
         self.load_localities()
         self.load_organisations()
         self.load_boards()
+        self.load_community_strategies()
         self.load_delivery_plans()
         self.load_partnerships()
         self.load_officer_groups()
@@ -62,6 +67,18 @@ class FrameworkLoader:
             self.ambitions[ambition.number] = ambition
             for kpq in item["kpqs"]:
                 self.up.upsert(KPQ, {"ambition": ambition, "number": kpq["number"]}, {"text": kpq["text"]})
+
+    def load_top_priorities(self) -> None:
+        """Chapter 4's top priorities per ambition; KPQ links only as the data file gives them."""
+        for group in self.data("top_priorities.yaml")["top_priorities"]:
+            ambition = self.ambitions[group["ambition"]]
+            for item in group["priorities"]:
+                priority = self.up.upsert(
+                    TopPriority, {"ambition": ambition, "number": item["number"]},
+                    {"text": item["text"], "detail": "\n".join(item.get("detail", []))},
+                )
+                kpqs = [KPQ.objects.get(ambition=ambition, number=n) for n in item.get("kpqs", [])]
+                self.up.set_related(priority, "kpqs", kpqs, "top priority KPQs")
 
     def load_localities(self) -> None:
         data = self.data("localities.yaml")
@@ -90,19 +107,36 @@ class FrameworkLoader:
                 },
             )
 
-    def _board(self, *, kind: str, name: str, roles: str, ambition=None, locality=None, accountable_to=None) -> Board:
-        return self.up.upsert(
+    def _board(
+        self, *, kind: str, name: str, roles: str, ambition=None, locality=None, accountable_to=None,
+        decision_making: bool | None = None, advises: list[Organisation] | None = None,
+    ) -> Board:
+        board = self.up.upsert(
             Board, {"name": name},
             {
                 "kind": kind, "slug": slugify(name), "roles": roles.strip(), "ambition": ambition,
-                "locality": locality, "accountable_to": accountable_to,
+                "locality": locality, "accountable_to": accountable_to, "decision_making": decision_making,
             },
         )
+        self.up.set_related(board, "advises", advises or [], "board advised councils")
+        return board
+
+    def _person(self, item: dict, organisation: Organisation) -> Person:
+        """A member by name and organisation. ``previously_loaded_as`` names the key a corrected
+        person was loaded under before, so the row is renamed in place rather than duplicated."""
+        values = {"other_spellings": item.get("other_spellings", "")}
+        key = {"name": item["name"], "organisation": organisation}
+        if not Person.objects.filter(**key).exists():
+            for old in item.get("previously_loaded_as", []):
+                old_key = {"name": old["name"], "organisation__name": old["organisation"]}
+                if Person.objects.filter(**old_key).exists():
+                    return self.up.upsert(Person, old_key, {**key, **values})
+        return self.up.upsert(Person, key, values)
 
     def _members(self, board: Board, members: list[dict]) -> None:
         for item in members:
             organisation = self.organisations[item["organisation"]]
-            person = self.up.upsert(Person, {"name": item["name"], "organisation": organisation})
+            person = self._person(item, organisation)
             self.up.upsert(
                 BoardMembership, {"board": board, "person": person, "end_date": None},
                 {
@@ -113,26 +147,49 @@ class FrameworkLoader:
 
     def load_boards(self) -> None:
         data = self.data("boards.yaml")
-        forum = self._board(kind=Board.Kind.FORUM, name=data["forum"]["name"], roles=data["forum"]["roles"])
+        forum = self._board(
+            kind=Board.Kind.FORUM, name=data["forum"]["name"], roles=data["forum"]["roles"],
+            decision_making=data["forum"].get("decision_making"),
+        )
         self._members(forum, data["forum"]["members"])
+        boards = {"forum": forum, None: None}
         chiefs = self._board(
             kind=Board.Kind.JOINT_CHIEFS, name=data["joint_chiefs"]["name"], roles=data["joint_chiefs"]["roles"],
-            accountable_to=forum,
+            accountable_to=boards[data["joint_chiefs"].get("accountable_to")],
+            decision_making=data["joint_chiefs"].get("decision_making"),
         )
         self._members(chiefs, data["joint_chiefs"]["members"])
         for item in data["ambition_boards"]:
             board = self._board(
                 kind=Board.Kind.AMBITION, name=item["name"], roles=data["ambition_roles"],
-                ambition=self.ambitions[item["ambition"]], accountable_to=forum,
+                ambition=self.ambitions[item["ambition"]], accountable_to=boards[data.get("ambition_accountable_to")],
             )
             self.boards_by_ambition[item["ambition"]] = board
             self._members(board, item["members"])
+        relations = data["locality_boards"]
+        county_council = Organisation.objects.get(tier=Organisation.Tier.COUNTY)
         for name, locality in self.localities.items():
             if locality.kind != Locality.Kind.DISTRICT:
                 continue
-            self._board(
+            councils = {"county": county_council, "district": Organisation.objects.get(tier=Organisation.Tier.DISTRICT, locality=locality)}
+            self.locality_boards[name] = self._board(
                 kind=Board.Kind.LOCALITY, name=f"{name} Locality Board", roles=data["locality_roles"],
-                locality=locality, accountable_to=forum,
+                locality=locality, accountable_to=boards[relations.get("accountable_to")],
+                decision_making=relations.get("decision_making"), advises=[councils[a] for a in relations["advises"]],
+            )
+
+    def load_community_strategies(self) -> None:
+        for order, item in enumerate(self.data("community_strategies.yaml")["community_strategies"], start=1):
+            strategy = self.up.upsert(
+                CommunityStrategy, {"name": item["name"]},
+                {
+                    "slug": slugify(item["name"])[:250], "listed_under": item["listed_under"],
+                    "link": item.get("link", ""), "source_note": item.get("source_note", ""), "order": order,
+                },
+            )
+            self.up.set_related(
+                strategy, "boards", [self.locality_boards[name] for name in item["districts"]],
+                "community strategy boards",
             )
 
     def load_delivery_plans(self) -> None:

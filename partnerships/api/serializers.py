@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from kentforum.roles import Role, user_roles
 
-from ..models import Board, BoardMembership, OfficerGroup, Organisation, Person, StrategicPartnership
+from ..models import Board, BoardMembership, CommunityStrategy, OfficerGroup, Organisation, Person, StrategicPartnership
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
@@ -31,14 +31,31 @@ class PersonSerializer(serializers.ModelSerializer):
         return data
 
 
+class CommunityStrategySerializer(serializers.ModelSerializer):
+    """A Locality Board's community strategy, as Annex 3 of the Vision for Kent lists it."""
+
+    class Meta:
+        model = CommunityStrategy
+        fields = ["name", "listed_under", "link", "source_note"]
+
+
 class BoardSerializer(serializers.ModelSerializer):
+    """A board with its relationships as the documents state them: the board it is accountable
+    to, the councils it advises, whether it is decision-making (null where the documents are
+    silent), and, for a Locality Board, its community strategies."""
+
     ambition = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
     locality = serializers.SlugRelatedField(slug_field="gss_code", read_only=True, allow_null=True)
     accountable_to = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    advises = serializers.SlugRelatedField(slug_field="slug", read_only=True, many=True)
+    community_strategies = CommunityStrategySerializer(many=True, read_only=True)
 
     class Meta:
         model = Board
-        fields = ["id", "name", "slug", "kind", "ambition", "locality", "accountable_to", "roles"]
+        fields = [
+            "id", "name", "slug", "kind", "ambition", "locality", "accountable_to", "advises", "decision_making",
+            "community_strategies", "roles",
+        ]
 
 
 class BoardMembershipSerializer(serializers.ModelSerializer):

@@ -33,7 +33,9 @@ class PersonViewSet(BaseReadViewSet):
 class BoardViewSet(BaseReadViewSet):
     """The Kent Forum, Joint Kent Chiefs, Ambition Boards and Locality Boards. Who may read: anyone."""
 
-    queryset = Board.objects.select_related("ambition", "locality", "accountable_to")
+    queryset = Board.objects.select_related("ambition", "locality", "accountable_to").prefetch_related(
+        "advises", "community_strategies"
+    )
     serializer_class = serializers.BoardSerializer
     filterset_class = BoardFilterSet
     lookup_field = "slug"

@@ -179,7 +179,7 @@ API_RETURN_DETAIL = {
 API_RETURN_FORMAT = {"GET": API_RETURN_DETAIL["GET"]}
 
 API_RESOURCES = (
-    "organisations|people|memberships|boards|ambitions|kpqs|partnerships|officer-groups|delivery-plans|localities"
+    "organisations|people|memberships|boards|ambitions|kpqs|top-priorities|partnerships|officer-groups|delivery-plans|localities"
     "|indicators|periods|milestones|rollups|studies|comparator-areas|comparator-figures"
 )
 FRAMEWORK_APPS = "ambitions|partnerships|localities|performance|webhooks|sso|exchange"  # the Forum team keeps these in the admin

@@ -97,7 +97,7 @@ def test_boards_forum_chiefs_three_ambition_and_twelve_locality_boards():
     [
         (1, ["John Gilbey", "Paul Watkins", "John Burden", "Chris Garland", "Kevin Lynes", "John Simmons"],
          ["John Bunnett", "Graham Harris", "William Benson", "David Cockburn"]),
-        (2, ["Peter Wood", "Peter Fleming", "Robert Bayford", "Mark Worrall", "Brian Cope", "Graham Gibbens",
+        (2, ["Peter Wood", "Peter Fleming", "Robert Bayford", "Mark Worrall", "Bryan Cope", "Graham Gibbens",
              "Jenny Whittle"],
          ["Colin Carmichael", "Nadeem Aziz", "Alison Broom", "Alistair Stewart", "Abdool Kara", "Malcolm Newsam"]),
         (3, ["Jeremy Kite", "Robert Bliss", "Andrew Bowles", "Robert Atwood", "Mike Hill", "Bryan Sweetland"],
@@ -117,8 +117,8 @@ def test_ambition_board_nominations_appendix_4_3(number, leaders, chief_executiv
 def test_kcc_cmt_and_fire_seats_are_recorded():
     cmt = BoardMembership.objects.get(person__name="Amanda Honey", board__ambition__number=3)
     assert cmt.category == "kcc_cmt" and cmt.organisation.tier == "county"
-    fire = BoardMembership.objects.get(person__name="Brian Cope", board__ambition__number=2)
-    assert fire.category == "fire_chairman" and fire.organisation.name == "Kent Fire and Rescue Service"
+    fire = BoardMembership.objects.get(person__name="Bryan Cope", board__ambition__number=2)
+    assert fire.category == "fire_chairman" and fire.organisation.name == "Kent and Medway Fire and Rescue Authority"
 
 
 def test_partner_organisations_include_the_thirteen_councils_and_partners():

@@ -50,7 +50,7 @@ def test_rule_applies_whichever_office_is_filled_second():
 
 def test_chair_must_represent_county_or_district():
     BoardMembership.objects.filter(board=board(2)).delete()
-    brian, fire = seat("Brian Cope")
+    brian, fire = seat("Bryan Cope")
     with pytest.raises(ValidationError, match="county or a district"):
         membership_create(board=board(2), person=brian, organisation=fire, role="chair", category="fire_chairman")
 
