@@ -18,6 +18,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("delivery-plans/", views.delivery_plans, name="delivery-plans"),
     path("partnerships/", views.partnerships, name="partnerships"),
+    path("data-tables/", views.source_tables, name="source-tables"),
     path("boards/<slug:slug>/", views.board, name="board"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

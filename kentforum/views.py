@@ -13,8 +13,9 @@ from ambitions.selectors import ambition_list, delivery_plan_list
 from kentforum import landing
 from kentforum.search import MAX_WORDS
 from kentforum.search import search as search_framework
+from localities.selectors import source_table_list
 from partnerships.models import Board
-from partnerships.selectors import board_detail, board_list, partnership_list
+from partnerships.selectors import board_detail, board_list, partnership_list, rationalisation_progress
 
 
 @require_GET
@@ -30,6 +31,12 @@ def delivery_plans(request):
 
 
 @require_GET
+def source_tables(request):
+    """Who may see it: anyone. The source documents' data tables, as printed."""
+    return render(request, "kentforum/source_tables.html", {"tables": source_table_list()})
+
+
+@require_GET
 def board(request, slug: str):
     """Who may see it: anyone. Members are listed by name and the organisation they represent only."""
     try:
@@ -42,7 +49,10 @@ def board(request, slug: str):
 @require_GET
 def partnerships(request):
     """Who may see it: anyone."""
-    return render(request, "kentforum/partnerships.html", {"partnerships": partnership_list()})
+    return render(
+        request, "kentforum/partnerships.html",
+        {"partnerships": partnership_list(), "progress": rationalisation_progress()},
+    )
 
 
 @login_required

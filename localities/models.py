@@ -68,3 +68,71 @@ class LocalPriority(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.locality}: {self.title} (weight {self.weight})"
+
+
+class SourceTable(TimeStampedModel):
+    """A table of figures as a source document published it, e.g. the briefing pack's "Road
+    Traffic Injuries - 2009 - KCC Area": its title, document, source and lines, for one area and
+    year. Its figures are kept exactly as printed; where a printed total and the sum of its parts
+    disagree, both are kept and ``discrepancy_note`` says so (the loader writes it)."""
+
+    code = models.SlugField(max_length=60, unique=True)
+    title = models.CharField(max_length=200, help_text="As printed.")
+    document = models.CharField(max_length=200)
+    source = models.CharField(max_length=300, help_text="The source the document names for the table.")
+    area = models.ForeignKey(Locality, on_delete=models.PROTECT, related_name="source_tables")
+    year = models.CharField(max_length=9)
+    unit = models.CharField(max_length=40)
+    row_heading = models.CharField(max_length=60, blank=True)
+    first_line = models.PositiveIntegerField(help_text="First line of the table in the source text.")
+    last_line = models.PositiveIntegerField()
+    discrepancy_note = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SourceFigure(TimeStampedModel):
+    """One figure of a source table as printed: a cell (row x column) or a printed total.
+
+    ``parts_sum`` is set on a printed total only: the sum of the parts it totals, so a total
+    that disagrees with its parts is kept as published beside what they add up to. Row and
+    column codes are the breakdown categories' codes where the table's rows or columns are one
+    (age band, severity). ``baseline_of`` is the indicator the figure is the baseline of, linked
+    by the loader when an indicator with the code ``baseline_for`` is loaded."""
+
+    table = models.ForeignKey(SourceTable, on_delete=models.CASCADE, related_name="figures")
+    row_label = models.CharField(max_length=200)
+    column_label = models.CharField(max_length=60)
+    row_code = models.SlugField(max_length=40)
+    column_code = models.SlugField(max_length=40)
+    value = models.DecimalField(max_digits=14, decimal_places=2)
+    is_total = models.BooleanField(default=False)
+    parts_sum = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    line = models.PositiveIntegerField(help_text="Line of the figure in the source text.")
+    baseline_for = models.CharField(max_length=30, blank=True, help_text="Code of the indicator it is a baseline of.")
+    baseline_of = models.ForeignKey(
+        "performance.Indicator", on_delete=models.SET_NULL, null=True, blank=True, related_name="source_baselines",
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["table", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["table", "row_code", "column_code"], name="one_figure_per_source_cell"),
+            models.CheckConstraint(
+                condition=models.Q(is_total=True) | models.Q(parts_sum__isnull=True), name="parts_sum_only_on_totals",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table}: {self.row_label}, {self.column_label} = {self.value}"
+
+    @property
+    def discrepancy(self):
+        """How much the printed total exceeds the sum of its parts (None where not a total)."""
+        return None if self.parts_sum is None else self.value - self.parts_sum

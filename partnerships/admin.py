@@ -7,6 +7,7 @@ from .models import (
     Board,
     BoardMembership,
     CommunityStrategy,
+    ExistingPartnership,
     OfficerGroup,
     Organisation,
     PartnerAPIKey,
@@ -104,6 +105,18 @@ class StrategicPartnershipAdmin(admin.ModelAdmin):
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["supported_boards"]
+
+
+@admin.register(ExistingPartnership)
+class ExistingPartnershipAdmin(admin.ModelAdmin):
+    """Where the Forum team records the rationalisation: status, note, date decided and the
+    required partnership(s) each existing one maps to. A reload of the framework keeps these."""
+
+    list_display = ["name", "status", "decided_on", "aligned_board", "source_line"]
+    list_filter = ["status", "aligned_board", "required_partnerships"]
+    search_fields = ["name", "status_note", "source_note"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["required_partnerships"]
 
 
 @admin.register(OfficerGroup)

@@ -2,7 +2,15 @@ import django_filters
 
 from kentforum.filtersets import BaseFilterSet, WholeNumberFilter
 
-from .models import Board, BoardMembership, OfficerGroup, Organisation, Person, StrategicPartnership
+from .models import (
+    Board,
+    BoardMembership,
+    ExistingPartnership,
+    OfficerGroup,
+    Organisation,
+    Person,
+    StrategicPartnership,
+)
 
 
 class OrganisationFilterSet(BaseFilterSet):
@@ -50,6 +58,21 @@ class StrategicPartnershipFilterSet(BaseFilterSet):
     class Meta:
         model = StrategicPartnership
         fields = ["is_required"]
+
+
+class ExistingPartnershipFilterSet(BaseFilterSet):
+    search_fields = ("name", "status_note")
+    required_partnership = django_filters.CharFilter(
+        field_name="required_partnerships__slug", label="Required partnership it maps to (slug)", distinct=True,
+    )
+    lead_board = django_filters.CharFilter(
+        field_name="required_partnerships__lead_board__slug", label="Lead board of a required partnership it maps to (slug)",
+        distinct=True,
+    )
+
+    class Meta:
+        model = ExistingPartnership
+        fields = ["status"]
 
 
 class OfficerGroupFilterSet(BaseFilterSet):

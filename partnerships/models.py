@@ -282,6 +282,58 @@ class StrategicPartnership(TimeStampedModel):
             raise ValidationError({"lead_board": "A strategic partnership is led by an Ambition Board."})
 
 
+class ExistingPartnership(TimeStampedModel):
+    """An existing strategic partnership in Kent, and where the boards' rationalisation of it
+    stands (briefing pack, 2.2 (iv): "Some could be merged, refocused or deleted, while others
+    could carry on as they are"). It maps to the required partnership(s) it is merged into or
+    retained as; until the Forum team records a decision in the admin it is "to be reviewed".
+
+    The document facts (name, the board the pack aligns it to, the source line) come from
+    ``existing_partnerships.yaml``; the decision (status, note, date, mapping) is the Forum
+    team's, set by the loader only when it creates the row, so a reload keeps their edits."""
+
+    class Status(models.TextChoices):
+        MERGED = "merged", "Merged"
+        RETAINED = "retained", "Retained"
+        TO_BE_REVIEWED = "to_be_reviewed", "To be reviewed"
+
+    name = models.CharField(max_length=250, unique=True, help_text="As the document prints it.")
+    slug = models.SlugField(max_length=250, unique=True)
+    required_partnerships = models.ManyToManyField(
+        StrategicPartnership, blank=True, related_name="existing_partnerships",
+        help_text="The required partnership(s) it is merged into or retained as; empty until decided.",
+    )
+    aligned_board = models.ForeignKey(
+        Board, on_delete=models.PROTECT, null=True, blank=True, related_name="existing_partnerships",
+        limit_choices_to={"kind": "ambition"},
+        help_text="The Ambition Board the document lists it for (empty where it is silent).",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.TO_BE_REVIEWED)
+    status_note = models.TextField(blank=True, help_text="What was decided, by whom, or why it is still open.")
+    decided_on = models.DateField(null=True, blank=True, help_text="When the status was decided.")
+    source_line = models.PositiveIntegerField(null=True, blank=True, help_text="Line of the briefing pack text it is read from.")
+    source_note = models.CharField(max_length=400, blank=True, help_text="What the document says of it.")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="to_be_reviewed") | models.Q(decided_on__isnull=False),
+                name="existing_partnership_decision_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.status != self.Status.TO_BE_REVIEWED and not self.decided_on:
+            raise ValidationError({"decided_on": "A partnership merged or retained has the date it was decided."})
+        if self.aligned_board_id and self.aligned_board.kind != Board.Kind.AMBITION:
+            raise ValidationError({"aligned_board": "An existing partnership is aligned to an Ambition Board."})
+
+
 class CommunityStrategy(TimeStampedModel):
     """A district-level Sustainable Community Strategy (Vision for Kent, Annex 3): a Locality
     Board's own plan for its area. One strategy can serve several districts (Dartford and Gravesham

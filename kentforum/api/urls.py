@@ -9,6 +9,7 @@ from localities.api.views import LocalityViewSet
 from partnerships.api.views import (
     BoardMembershipViewSet,
     BoardViewSet,
+    ExistingPartnershipViewSet,
     OfficerGroupViewSet,
     OrganisationViewSet,
     PersonViewSet,
@@ -37,6 +38,7 @@ router.register("ambitions", AmbitionViewSet)
 router.register("kpqs", KPQViewSet)
 router.register("top-priorities", TopPriorityViewSet)
 router.register("partnerships", StrategicPartnershipViewSet)
+router.register("existing-partnerships", ExistingPartnershipViewSet)
 router.register("officer-groups", OfficerGroupViewSet)
 router.register("delivery-plans", DeliveryPlanViewSet)
 router.register("localities", LocalityViewSet)

@@ -1,6 +1,6 @@
 """Load the Kent framework (ambitions, KPQs, localities, partner organisations, boards and their
 members and relationships, the Locality Boards' community strategies, delivery plans, strategic
-partnerships, officer groups) from the readable data files
+partnerships, existing partnerships, officer groups, breakdowns, the documents' data tables) from the readable data files
 in ``data/kent_framework/``. Idempotent: a second run changes nothing."""
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from partnerships.models import (
     Board,
     BoardMembership,
     CommunityStrategy,
+    ExistingPartnership,
     OfficerGroup,
     Organisation,
     Person,
@@ -24,6 +25,7 @@ from partnerships.models import (
 from performance.models import BreakdownCategory, BreakdownDimension
 
 from .base import LoadReport, Upserter, read_yaml
+from .source_tables import SourceTableLoader
 
 OFFICER_GROUP_SECTION_AMBITION = {"ambition_board_1": 1, "ambition_board_2": 2, "ambition_board_3": 3}
 
@@ -50,8 +52,11 @@ class FrameworkLoader:
         self.load_community_strategies()
         self.load_delivery_plans()
         self.load_partnerships()
+        self.load_existing_partnerships()
         self.load_officer_groups()
         self.load_breakdowns()
+        # The documents' data tables, after the breakdowns their rows and columns name.
+        SourceTableLoader(self.up, self.data_dir).load()
         return self.up.report
 
     def load_ambitions(self) -> None:
@@ -232,6 +237,29 @@ class FrameworkLoader:
                 partnership, "supported_boards", [self.boards_by_ambition[n] for n in item["supports"]],
                 "partnership supported boards",
             )
+
+    def load_existing_partnerships(self) -> None:
+        """Existing partnerships: document facts on every load; the decision (status, note, date,
+        required partnerships) only when the row is created, so the Forum team's admin edits stay."""
+        for order, item in enumerate(self.data("existing_partnerships.yaml")["existing_partnerships"], start=1):
+            values = {
+                "slug": slugify(item["name"]),
+                "aligned_board": self.boards_by_ambition[item["aligned_board"]] if item.get("aligned_board") else None,
+                "source_line": item.get("source_line"), "source_note": item.get("source_note", ""), "order": order,
+            }
+            is_new = not ExistingPartnership.objects.filter(name=item["name"]).exists()
+            if is_new:
+                values |= {
+                    "status": item.get("status", ExistingPartnership.Status.TO_BE_REVIEWED),
+                    "status_note": item.get("status_note", ""), "decided_on": item.get("decided_on"),
+                }
+            existing = self.up.upsert(ExistingPartnership, {"name": item["name"]}, values)
+            if is_new and item.get("required"):
+                self.up.set_related(
+                    existing, "required_partnerships",
+                    [StrategicPartnership.objects.get(slug=slug) for slug in item["required"]],
+                    "existing partnership mappings",
+                )
 
     def load_officer_groups(self) -> None:
         for order, item in enumerate(self.data("officer_groups.yaml")["officer_groups"], start=1):

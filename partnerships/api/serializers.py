@@ -2,7 +2,16 @@ from rest_framework import serializers
 
 from kentforum.roles import Role, user_roles
 
-from ..models import Board, BoardMembership, CommunityStrategy, OfficerGroup, Organisation, Person, StrategicPartnership
+from ..models import (
+    Board,
+    BoardMembership,
+    CommunityStrategy,
+    ExistingPartnership,
+    OfficerGroup,
+    Organisation,
+    Person,
+    StrategicPartnership,
+)
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
@@ -75,6 +84,16 @@ class StrategicPartnershipSerializer(serializers.ModelSerializer):
     class Meta:
         model = StrategicPartnership
         fields = ["id", "name", "slug", "is_required", "lead_board", "supported_boards"]
+
+
+class ExistingPartnershipSerializer(serializers.ModelSerializer):
+    required_partnerships = serializers.SlugRelatedField(slug_field="slug", read_only=True, many=True)
+    aligned_board = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ExistingPartnership
+        fields = ["id", "name", "slug", "required_partnerships", "aligned_board", "status", "status_note", "decided_on",
+                  "source_line", "source_note"]
 
 
 class OfficerGroupSerializer(serializers.ModelSerializer):

@@ -3,12 +3,21 @@ from kentforum.api.base import BaseReadViewSet
 from ..filtersets import (
     BoardFilterSet,
     BoardMembershipFilterSet,
+    ExistingPartnershipFilterSet,
     OfficerGroupFilterSet,
     OrganisationFilterSet,
     PersonFilterSet,
     StrategicPartnershipFilterSet,
 )
-from ..models import Board, BoardMembership, OfficerGroup, Organisation, Person, StrategicPartnership
+from ..models import (
+    Board,
+    BoardMembership,
+    ExistingPartnership,
+    OfficerGroup,
+    Organisation,
+    Person,
+    StrategicPartnership,
+)
 from . import serializers
 
 
@@ -56,6 +65,16 @@ class StrategicPartnershipViewSet(BaseReadViewSet):
     serializer_class = serializers.StrategicPartnershipSerializer
     filterset_class = StrategicPartnershipFilterSet
     lookup_field = "slug"
+
+
+class ExistingPartnershipViewSet(BaseReadViewSet):
+    """The existing strategic partnerships and their rationalisation (status, mapping to the
+    required partnerships). Who may read: anyone."""
+
+    queryset = ExistingPartnership.objects.select_related("aligned_board").prefetch_related("required_partnerships")
+    serializer_class = serializers.ExistingPartnershipSerializer
+    filterset_class = ExistingPartnershipFilterSet
+    ordering_fields = ["name", "id"]
 
 
 class OfficerGroupViewSet(BaseReadViewSet):

@@ -179,7 +179,7 @@ API_RETURN_DETAIL = {
 API_RETURN_FORMAT = {"GET": API_RETURN_DETAIL["GET"]}
 
 API_RESOURCES = (
-    "organisations|people|memberships|boards|ambitions|kpqs|top-priorities|partnerships|officer-groups|delivery-plans|localities"
+    "organisations|people|memberships|boards|ambitions|kpqs|top-priorities|partnerships|existing-partnerships|officer-groups|delivery-plans|localities"
     "|indicators|periods|milestones|rollups|studies|comparator-areas|comparator-figures"
 )
 FRAMEWORK_APPS = "ambitions|partnerships|localities|performance|webhooks|sso|exchange"  # the Forum team keeps these in the admin
@@ -195,6 +195,7 @@ EXPECTED: dict[str, dict] = {
     r"^$": PUBLIC_PAGE,
     r"^delivery-plans/$": PUBLIC_PAGE,
     r"^partnerships/$": PUBLIC_PAGE,
+    r"^data-tables/$": PUBLIC_PAGE,
     r"^boards/<slug:slug>/$": PUBLIC_PAGE,
     # The indicator list is a filtered read and accepts any method; a POST only reads.
     r"^indicators/$": {"GET": every(200), "POST": every(405)},
@@ -354,6 +355,10 @@ EXPECTED: dict[str, dict] = {
     rf"^admin/performance/({READ_ONLY_MODELS})/(add/|{ADMIN_OBJECT}delete/)$": {
         "GET": admin_page(403), "POST": admin_page(403)},
     rf"^admin/performance/({READ_ONLY_MODELS})/{ADMIN_OBJECT}change/$": {"GET": admin_page(), "POST": admin_page(403)},
+    # The briefing pack's data tables: read-only (loaded from data/kent_framework/).
+    r"^admin/localities/(sourcetable|sourcefigure)/(add/|<path:object_id>/delete/)$": {
+        "GET": admin_page(403), "POST": admin_page(403)},
+    r"^admin/localities/(sourcetable|sourcefigure)/<path:object_id>/change/$": {"GET": admin_page(), "POST": admin_page(403)},
     # Webhook deliveries: read-only (replayed by an action on the list).
     r"^admin/webhooks/webhookdelivery/(add/|<path:object_id>/delete/)$": {"GET": admin_page(403), "POST": admin_page(403)},
     r"^admin/webhooks/webhookdelivery/<path:object_id>/change/$": {"GET": admin_page(), "POST": admin_page(403)},
