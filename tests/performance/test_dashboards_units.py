@@ -130,7 +130,8 @@ def evidence(db):
 def test_ambition_dashboard_gives_each_kpq_its_evidence_and_the_exceptions(evidence):
     page = pages.ambition_dashboard(2)
     assert set(page) == {"ambition", "board", "kpqs", "milestones", "milestone_period", "primary_plans",
-                         "contributing_plans", "partnerships", "exceptions", "missing", "scorecard", "contents"}
+                         "contributing_plans", "partnerships", "exceptions", "missing", "scorecard", "contents",
+                         "against_england", "area_name", "against_england_title"}
     assert (page["ambition"].number, page["board"].kind) == (2, Board.Kind.AMBITION)
     entry = next(k for k in page["kpqs"] if k["kpq"] == evidence.kpq)
     assert [v.indicator for v in entry["views"]] == [evidence.green, evidence.red]
