@@ -15,7 +15,15 @@ from kentforum.search import MAX_WORDS
 from kentforum.search import search as search_framework
 from localities.selectors import source_table_list
 from partnerships.models import Board
-from partnerships.selectors import board_detail, board_list, partnership_list, rationalisation_progress
+from partnerships.selectors import (
+    TERMS_OF_REFERENCE,
+    board_detail,
+    board_list,
+    partnership_list,
+    rationalisation_progress,
+    terms_of_reference_fixed_points,
+    terms_of_reference_warnings,
+)
 
 
 @require_GET
@@ -38,12 +46,19 @@ def source_tables(request):
 
 @require_GET
 def board(request, slug: str):
-    """Who may see it: anyone. Members are listed by name and the organisation they represent only."""
+    """Who may see it: anyone. Members are listed by name and the organisation they represent only.
+    An Ambition Board's page states its terms of reference's fixed points and warns where its
+    core membership exceeds them."""
     try:
         the_board = board_detail(slug)
     except Board.DoesNotExist as exc:
         raise Http404("No such board") from exc
-    return render(request, "kentforum/board.html", {"board": the_board})
+    return render(request, "kentforum/board.html", {
+        "board": the_board,
+        "tor_warnings": terms_of_reference_warnings(the_board),
+        "tor_reference": TERMS_OF_REFERENCE,
+        "tor_fixed_points": terms_of_reference_fixed_points(the_board),
+    })
 
 
 @require_GET

@@ -1,6 +1,9 @@
+"""The Forum team's admin of the partnership structure. The Board change page shows the terms of
+reference's core-membership warnings (read-only: warnings, never a refusal to save)."""
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.html import format_html, format_html_join
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
 from .models import (
@@ -15,6 +18,7 @@ from .models import (
     StrategicPartnership,
     chair_tier_errors,
 )
+from .selectors import TERMS_OF_REFERENCE, terms_of_reference_warnings
 
 
 @admin.register(Organisation)
@@ -79,6 +83,24 @@ class BoardAdmin(admin.ModelAdmin):
     autocomplete_fields = ["ambition", "locality", "accountable_to"]
     filter_horizontal = ["advises"]
     inlines = [BoardMembershipInline]
+    readonly_fields = ["terms_of_reference_check"]
+
+    @admin.display(description="Terms of reference check")
+    def terms_of_reference_check(self, obj: Board | None) -> str:
+        """The core-membership warnings of an Ambition Board (saved seats), or why there are none."""
+        if obj is None or obj.pk is None:
+            return "Checked once the board is saved."
+        if obj.kind != Board.Kind.AMBITION:
+            return "Only Ambition Boards have these terms of reference."
+        warnings = terms_of_reference_warnings(obj)
+        if not warnings:
+            return f"Within the core membership of the {TERMS_OF_REFERENCE}."
+        return format_html(
+            "<strong>Warning: the nominations exceed the core membership of the {}.</strong>"
+            "<ul>{}</ul>",
+            TERMS_OF_REFERENCE,
+            format_html_join("", "<li>{}</li>", ((warning,) for warning in warnings)),
+        )
 
 
 @admin.register(CommunityStrategy)

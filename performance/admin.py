@@ -228,7 +228,19 @@ class KPQJudgementAdmin(ReadOnlyAdmin):
 
 
 @admin.register(BoardReport)
-class BoardReportAdmin(ReadOnlyAdmin):
-    list_display = ["title", "board", "period", "as_at", "published_by"]
+class BoardReportAdmin(admin.ModelAdmin):
+    """A published report is fixed: only its route is recorded here, the dates it was presented
+    to Joint Kent Chiefs and then the Forum (the model's ``clean`` and a check constraint keep
+    that order). Reports are published from the board's page, never added or deleted here."""
+
+    list_display = ["title", "board", "period", "as_at", "to_joint_kent_chiefs_on", "to_forum_on"]
     list_filter = ["board", "period"]
     search_fields = ["title"]
+    fields = ["title", "board", "period", "as_at", "published_by", "to_joint_kent_chiefs_on", "to_forum_on"]
+    readonly_fields = ["title", "board", "period", "as_at", "published_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -186,7 +186,7 @@ FRAMEWORK_APPS = "ambitions|partnerships|localities|performance|webhooks|sso|exc
 SUPERUSER_APPS = "auth|rest_framework_api_key|axes|notifications"  # users, groups, plain keys, sign-in records, notifications
 READ_ONLY_MODELS = (  # shown in the admin, changed only by the workflow (or not at all)
     "indicatorreturn|milestonereturn|returnevent|returncomment|periodevent|returnimport|indicatorrollup|milestonerollup"
-    "|kpqjudgement|boardreport|comparatorfigure"
+    "|kpqjudgement|comparatorfigure"
 )
 ADMIN_OBJECT = r"<path:object_id>/"
 
@@ -351,7 +351,12 @@ EXPECTED: dict[str, dict] = {
     rf"^admin/({SUPERUSER_APPS})/\w+/{ADMIN_OBJECT}history/$": {"GET": admin_page(forum_admin=403)},
     rf"^admin/({SUPERUSER_APPS})/\w+/(add/|{ADMIN_OBJECT}(change|delete)/)$": {
         "GET": admin_page(forum_admin=403), "POST": admin_page(forum_admin=403)},
-    # Returns, their history, rollups, judgements and reports: read-only for everyone.
+    # A published board report: only its route (the dates it went to Joint Kent Chiefs and the
+    # Forum) is recorded in the admin; never added or deleted there.
+    r"^admin/performance/boardreport/(add/|<path:object_id>/delete/)$": {"GET": admin_page(403), "POST": admin_page(403)},
+    r"^admin/performance/boardreport/<path:object_id>/change/$": {
+        "GET": admin_page(), "POST": admin_page(forum_admin=NOT_SENT, superuser=NOT_SENT)},
+    # Returns, their history, rollups, judgements: read-only for everyone.
     rf"^admin/performance/({READ_ONLY_MODELS})/(add/|{ADMIN_OBJECT}delete/)$": {
         "GET": admin_page(403), "POST": admin_page(403)},
     rf"^admin/performance/({READ_ONLY_MODELS})/{ADMIN_OBJECT}change/$": {"GET": admin_page(), "POST": admin_page(403)},
