@@ -15,8 +15,13 @@ from kentforum.loaders.framework import framework_load
 
 pytestmark = pytest.mark.django_db
 
-# The Vision for Kent 2011-2021; the seeds live beside the project, in shared/seeds/.
-SEED = Path(settings.BASE_DIR).parent / "shared" / "seeds" / "002_cfdf0846c7aaebc6.txt"
+# The Vision for Kent 2011-2021: the source documents beside the project (shared/seeds/), or in
+# the workplace's /work/shared/seeds when the project is checked out elsewhere; the tests that
+# read it are skipped on a machine without it.
+SEED = next((path for path in (Path(settings.BASE_DIR).parent / "shared" / "seeds" / "002_cfdf0846c7aaebc6.txt",
+                               Path("/work/shared/seeds/002_cfdf0846c7aaebc6.txt")) if path.exists()),
+            Path("/work/shared/seeds/002_cfdf0846c7aaebc6.txt"))
+NEEDS_SEED = pytest.mark.skipif(not SEED.exists(), reason="the source documents are not on this machine")
 
 # Chapter 4: 15 + 20 + 18 distinct priorities (57 printed entries less 4 repeats, one run-together
 # paragraph split in two); see the comments in data/kent_framework/top_priorities.yaml.
@@ -73,6 +78,7 @@ def test_first_and_last_of_each_ambition_word_for_word():
         assert (texts[0], texts[-1]) == (first, last)
 
 
+@NEEDS_SEED
 def test_every_text_and_detail_occurs_verbatim_in_its_ambitions_chapter_in_order():
     for number in COUNTS:
         chapter = section(number)

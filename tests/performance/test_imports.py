@@ -78,7 +78,7 @@ def test_a_good_upload_is_previewed_then_saved_all_at_once(client, officer, peri
     assert response.status_code == 302
     ksi = IndicatorReturn.objects.get(indicator=count_indicator, breakdown__isnull=True)
     assert ksi.value == 14 and ksi.state == "draft" and ksi.commentary == "Fewer collisions"
-    fatal = BreakdownCategory.objects.get(code="fatal")
+    fatal = BreakdownCategory.objects.get(dimension__code="severity", code="fatal")
     assert IndicatorReturn.objects.get(indicator=count_indicator, breakdown=fatal).value == 1
     assert IndicatorReturn.objects.get(indicator=rate_indicator).value == Decimal("43.21")
     assert set(ReturnEvent.objects.values_list("action", flat=True)) == {"imported"}

@@ -68,7 +68,7 @@ def test_counts_are_summed_and_breakdowns_rolled_up(approver, django_capture_on_
 
     indicator, period = IndicatorFactory(), open_quarter(2012, 1)
     indicator.breakdown_dimensions.add(BreakdownDimension.objects.get(code="severity"))
-    fatal, serious = BreakdownCategory.objects.get(code="fatal"), BreakdownCategory.objects.get(code="serious")
+    fatal, serious = BreakdownCategory.objects.get(dimension__code="severity", code="fatal"), BreakdownCategory.objects.get(dimension__code="severity", code="serious")
     with django_capture_on_commit_callbacks(execute=True):
         for n, locality in enumerate(districts()[:9], start=1):
             approve(indicator, locality, period, IndicatorFigures(value=Decimal(n), breakdowns={fatal.pk: Decimal(0), serious.pk: Decimal(n)}), approver)

@@ -118,8 +118,8 @@ def test_off_target_value_needs_a_commentary(client, officer, period, count_indi
 def test_breakdowns_that_do_not_add_up_warn_and_can_be_confirmed(client, officer, period, count_indicator):
     from performance.models import BreakdownCategory
 
-    fatal = BreakdownCategory.objects.get(code="fatal")
-    serious = BreakdownCategory.objects.get(code="serious")
+    fatal = BreakdownCategory.objects.get(dimension__code="severity", code="fatal")
+    serious = BreakdownCategory.objects.get(dimension__code="severity", code="serious")
     client.force_login(officer)
     data = {f"breakdown_{fatal.pk}": 2, f"breakdown_{serious.pk}": 10, "value": 15}
     response = post(client, period, count_indicator, action="submit", **data)
