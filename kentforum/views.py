@@ -24,6 +24,7 @@ from partnerships.selectors import (
     terms_of_reference_fixed_points,
     terms_of_reference_warnings,
 )
+from performance.catalogue.per_head import per_head_table
 
 
 @require_GET
@@ -40,8 +41,10 @@ def delivery_plans(request):
 
 @require_GET
 def source_tables(request):
-    """Who may see it: anyone. The source documents' data tables, as printed."""
-    return render(request, "kentforum/source_tables.html", {"tables": source_table_list()})
+    """Who may see it: anyone. The source documents' data tables, as printed, and beside a count
+    table its rates per 100,000 residents over the population of its area and year."""
+    tables = [(grid, per_head_table(grid.table)) for grid in source_table_list()]
+    return render(request, "kentforum/source_tables.html", {"tables": tables})
 
 
 @require_GET

@@ -37,10 +37,13 @@ def source_table_list() -> list[SourceTableGrid]:
     return grids
 
 
+POPULATION_UNIT = "persons"  # the unit of a population table: its printed total is a rate's denominator
+
+
 def population_denominator(*, area, year: str) -> SourceFigure | None:
     """The published all-ages population of an area in a year (a rate's denominator), as
     printed: where the printed total and its age bands disagree, the printed total."""
     return (
-        SourceFigure.objects.filter(table__area=area, table__year=year, table__unit="persons", is_total=True)
-        .order_by("table__order").first()
+        SourceFigure.objects.filter(table__area=area, table__year=year, table__unit=POPULATION_UNIT, is_total=True)
+        .select_related("table").order_by("table__order").first()
     )
