@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 
 from kentforum.filtersets import BaseFilterSet, WholeNumberFilter
+from performance.catalogue import filter_scope
 from performance.models import Indicator, Milestone, ReportingPeriod, Study
 
 
@@ -40,11 +41,7 @@ class IndicatorFilterSet(BaseFilterSet):
         fields = ["unit", "polarity", "aggregation", "frequency", "reporting_level", "is_active"]
 
     def filter_kpq(self, queryset, name, value):
-        try:
-            ambition, number = value.upper().removeprefix("A").split("-KPQ")
-            return queryset.filter(kpqs__ambition__number=int(ambition), kpqs__number=int(number)).distinct()
-        except ValueError:
-            return queryset.none()
+        return queryset.filter(pk__in=filter_scope.kpq_scope(value).indicator_ids)
 
 
 class ReportingPeriodFilterSet(BaseFilterSet):

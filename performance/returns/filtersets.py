@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
 
 from ambitions.models import Ambition
 from kentforum.filtersets import BaseFilterSet, UTCDateTimeFilter, WholeNumberFilter
 from partnerships.models import Organisation
-from performance.catalogue import rules
+from performance.catalogue import filter_scope, rules
 from performance.catalogue.filtersets import PeriodRangeMixin
 from performance.models import DataQuality, Indicator, IndicatorReturn, MilestoneReturn, WorkflowState
 
@@ -18,8 +17,9 @@ class IndicatorReturnFilterSet(PeriodRangeMixin, BaseFilterSet):
     search_fields = ("indicator__code", "indicator__name", "commentary")
     indicator = django_filters.CharFilter(field_name="indicator__code", label="Indicator code")
     locality = django_filters.CharFilter(field_name="locality__gss_code", label="Area (GSS code)")
-    ambition = WholeNumberFilter(field_name="indicator__ambitions__number", distinct=True)
+    ambition = WholeNumberFilter(method="filter_ambition", label="Ambition number: its indicators")
     board = django_filters.CharFilter(method="filter_board", label="Board (slug): its ambition or its district")
+    kpq = django_filters.CharFilter(method="filter_kpq", label="KPQ code, e.g. A2-KPQ4: the indicators answering it")
     delivery_plan = django_filters.CharFilter(method="filter_plan", label="Delivery plan (slug): its ambitions' indicators")
     state = django_filters.ChoiceFilter(choices=IndicatorReturn._meta.get_field("state").choices)
     updated_since = UTCDateTimeFilter(field_name="updated_at", lookup_expr="gte")
@@ -29,13 +29,19 @@ class IndicatorReturnFilterSet(PeriodRangeMixin, BaseFilterSet):
         model = IndicatorReturn
         fields = ["indicator", "locality", "state"]
 
+    # Each resolves its indicators (or district) first, so the returns are read through an index
+    # (``catalogue.filter_scope``), whatever the order of their ids.
+    def filter_ambition(self, queryset, name, value):
+        return filter_scope.in_scope(queryset, filter_scope.ambition_scope(value))
+
     def filter_board(self, queryset, name, value):
-        return queryset.filter(
-            Q(indicator__ambitions__board__slug=value) | Q(locality__board__slug=value)
-        ).distinct()
+        return filter_scope.in_scope(queryset, filter_scope.board_scope(value))
+
+    def filter_kpq(self, queryset, name, value):
+        return filter_scope.in_scope(queryset, filter_scope.kpq_scope(value))
 
     def filter_plan(self, queryset, name, value):
-        return queryset.filter(indicator__ambitions__delivery_plans__slug=value).distinct()
+        return filter_scope.in_scope(queryset, filter_scope.delivery_plan_scope(value))
 
     def filter_breakdown(self, queryset, name, value):
         if value == "total":
