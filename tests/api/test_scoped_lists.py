@@ -34,20 +34,19 @@ def rows():
     period, _ = services.period_ensure(span=periods.quarter(2011, 1))
     areas = [(o.locality, o) for o in Organisation.objects.filter(locality__isnull=False).select_related("locality")]
     now = datetime.datetime(2012, 1, 1, tzinfo=datetime.UTC)
-    summary = []
+    summary, returns = [], []
     for ambitions, kpq_keys in links:
         indicator = IndicatorFactory()
         indicator.ambitions.set(Ambition.objects.filter(number__in=ambitions))
         indicator.kpqs.set([kpqs[k] for k in kpq_keys])
         summary += [IndicatorRollup(indicator=indicator, locality=locality, period=period, computed_at=now)
                     for locality, _ in areas]
-        IndicatorReturn.objects.bulk_create([
-            IndicatorReturn(indicator=indicator, locality=locality, organisation=organisation, period=period,
-                            state=WorkflowState.APPROVED, value=1)
-            for locality, organisation in areas
-        ])
+        returns += [IndicatorReturn(indicator=indicator, locality=locality, organisation=organisation, period=period,
+                                    state=WorkflowState.APPROVED, value=1) for locality, organisation in areas]
     random.Random(19).shuffle(summary)  # ids scattered across indicators and areas, as after a rebuild
+    random.Random(18).shuffle(returns)
     IndicatorRollup.objects.bulk_create(summary)
+    IndicatorReturn.objects.bulk_create(returns)
 
 
 def joined(model, **value):
@@ -138,13 +137,16 @@ def walk(client, url, params):
     {"ambition": 1}, {"board": "ambition-board-3-to-put-citizens-in-control"}, {"kpq": "A1-KPQ4"}, {"ambition": 3, "kpq": "A3-KPQ2"},
     {"ambition": 1, "locality": "E07000105"}, {"board": "ashford-locality-board"},
 ])
-def test_a_scoped_list_pages_forwards_and_back_through_every_row(rows, params):
+@pytest.mark.parametrize("resource, model, filterset", [
+    ("rollups", IndicatorRollup, IndicatorRollupFilterSet), ("indicator-returns", IndicatorReturn, IndicatorReturnFilterSet),
+])
+def test_a_scoped_list_pages_forwards_and_back_through_every_row(rows, params, resource, model, filterset):
     # Given rows of several indicators in every area, with their ids out of indicator order
     client = APIClient()
-    expected = sorted(IndicatorRollupFilterSet(params, queryset=IndicatorRollup.objects.all()).qs.values_list("pk", flat=True))
+    expected = sorted(filterset(params, queryset=model.objects.all()).qs.values_list("pk", flat=True))
     assert expected, params
     # when a partner pages through the list seven rows at a time
-    forwards, backwards, pages = walk(client, "/api/v1/rollups/", {**params, "page_size": 7})
+    forwards, backwards, pages = walk(client, f"/api/v1/{resource}/", {**params, "page_size": 7})
     # then every row comes once, in id order, and the previous links lead back over the same rows
     assert forwards == expected
     last_page = len(expected) % 7 or 7
@@ -155,7 +157,8 @@ def test_a_scoped_list_pages_forwards_and_back_through_every_row(rows, params):
 def test_on_postgresql_a_page_is_read_one_indicator_at_a_time(rows):
     if connection.vendor != "postgresql":
         pytest.skip("compound queries with their own LIMIT are PostgreSQL's")
-    with CaptureQueriesContext(connection) as queries:
-        APIClient().get("/api/v1/rollups/", {"ambition": 1, "page_size": 5})
-    branch_reads = [q["sql"] for q in queries if "UNION ALL" in q["sql"]]
-    assert len(branch_reads) == 1 and branch_reads[0].count("LIMIT 6") == 2  # two indicators, a page and one
+    for resource in ("rollups", "indicator-returns"):
+        with CaptureQueriesContext(connection) as queries:
+            APIClient().get(f"/api/v1/{resource}/", {"ambition": 1, "page_size": 5})
+        branch_reads = [q["sql"] for q in queries if "UNION ALL" in q["sql"]]
+        assert len(branch_reads) == 1 and branch_reads[0].count("LIMIT 6") == 2, resource  # two indicators, a page and one
