@@ -24,7 +24,7 @@ from django.urls import reverse
 from performance.catalogue import periods, services
 from performance.returns import bulk_entry, exports, imports, validation, workflow
 from performance.returns import bulk_write as bulk_writer
-from performance.rollups import engine, queue
+from performance.rollups import engine, queue, rebuild
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = [("dashboards:forum", []), ("dashboards:ambition", [1]), ("dashboards:locality", ["E07000105"])]
@@ -58,16 +58,20 @@ SELECT count(*) FROM (
 
 
 def full_rollup(repeat: int) -> dict:
-
-
-    rollup, ceiling, write_floor, rows = [], [], [], 0
+    """The full rebuild (``engine.rebuild_all``: on PostgreSQL built beside the summary and
+    swapped in) over the summary as it stands, as the nightly rebuild finds it (full once the
+    pages have been rolled up; empty on a fresh database, the first load), beside the plain
+    aggregate of the same approved rows; with the seconds of each part of the rebuild."""
+    rollup, ceiling, write_floor, rows, parts, before = [], [], [], 0, [], []
     for _ in range(repeat):
         ceiling.append(sql_timed(PLAIN_AGGREGATE_SQL))
         with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE performance_indicatorrollup")
+            cursor.execute("SELECT count(*) FROM performance_indicatorrollup")
+            before.append(cursor.fetchone()[0])
         started = time.perf_counter()
         result = engine.rebuild_all()
         rollup.append(time.perf_counter() - started)
+        parts.append({name: round(seconds, 3) for name, seconds in rebuild.LAST.items()})
         rows = result["indicator rows"]
         with connection.cursor() as cursor:  # the floor of writing those rows at all, with no work
             started = time.perf_counter()
@@ -78,7 +82,7 @@ def full_rollup(repeat: int) -> dict:
         cursor.execute("SELECT count(*) FROM performance_indicatorreturn WHERE state = 'approved'")
         approved = cursor.fetchone()[0]
     return {"rollup_seconds": rollup, "ceiling_seconds": ceiling, "write_floor_seconds": write_floor,
-            "summary_rows": rows, "approved_values": approved}
+            "summary_rows": rows, "approved_values": approved, "rows_before": before, "rebuild_parts": parts}
 
 
 # --- Incremental rollup after one approval -----------------------------------------------------

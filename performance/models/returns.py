@@ -57,8 +57,11 @@ class IndicatorReturn(ReturnBase):
     estimated, revised, with the source's release date and a note); and for a survey estimate
     its published confidence interval or unweighted sample base."""
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="returns")
-    locality = models.ForeignKey("localities.Locality", on_delete=models.PROTECT, related_name="indicator_returns")
+    # indexed by (indicator, id) and (locality, id) below, which serve the foreign keys as well
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="returns", db_index=False)
+    locality = models.ForeignKey(
+        "localities.Locality", on_delete=models.PROTECT, related_name="indicator_returns", db_index=False,
+    )
     breakdown = models.ForeignKey(
         BreakdownCategory, on_delete=models.PROTECT, null=True, blank=True, related_name="returns",
         help_text="Empty for the total.",
@@ -122,6 +125,10 @@ class IndicatorReturn(ReturnBase):
             models.Index(fields=["organisation", "period"]),
             # The rollup reads approved returns by indicator and period.
             models.Index(fields=["indicator", "period"], condition=models.Q(state="approved"), name="return_approved_slice"),
+            # A list filtered by board, ambition, KPQ or plan is paged one indicator or area at a
+            # time in id order (catalogue.filter_scope): each an index scan that stops at the page.
+            models.Index(fields=["indicator", "id"], name="return_indicator_id_order"),
+            models.Index(fields=["locality", "id"], name="return_locality_id_order"),
         ]
 
     def __str__(self) -> str:

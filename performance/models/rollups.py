@@ -22,11 +22,32 @@ class IndicatorRollup(models.Model):
     """The summary of approved returns for an indicator, an area (a district, or the KCC area
     aggregated by the indicator's own method), a period and a breakdown ('' for the total):
     the figure, coverage, target and status, and direction of travel. Dashboards read only this.
-    Rebuilt by upsert on its natural key, so running a rollup twice changes nothing."""
+    Kept current by upsert on its natural key, so running a rollup twice changes nothing; a full
+    rebuild on PostgreSQL builds a fresh table and swaps it in (performance/rollups/rebuild.py).
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="rollups")
-    locality = models.ForeignKey("localities.Locality", on_delete=models.CASCADE, related_name="rollups")
-    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="rollups")
+    Six indexes: the primary key, the natural key (which also finds an indicator's rows), a
+    period's areas and breakdowns (which also finds a period's rows), a slice's rows, and an
+    indicator's and an area's rows in id order (a filtered API list is paged one indicator or
+    area at a time: catalogue.filter_scope; the area's also serves the locality pages). The
+    indicator and period have no index of their own: the natural key and the period index lead
+    with them, and every index is paid for on every write of a rebuild (issue 19).
+
+    No foreign-key constraints in the database: the table is derived, written only by the
+    rollup statements from returns that have theirs, and Django deletes an indicator's, an
+    area's or a period's rows itself (``on_delete=CASCADE`` is the ORM's). Without them a
+    rebuild validates nothing row by row, and its swap drops the old table without locking the
+    indicator, locality and period tables that every page reads (dropping a table's foreign key
+    takes an exclusive lock on the table it references, which deadlocked with approvals)."""
+
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="rollups", db_index=False, db_constraint=False,
+    )
+    locality = models.ForeignKey(
+        "localities.Locality", on_delete=models.CASCADE, related_name="rollups", db_index=False, db_constraint=False,
+    )
+    period = models.ForeignKey(
+        ReportingPeriod, on_delete=models.CASCADE, related_name="rollups", db_index=False, db_constraint=False,
+    )
     breakdown_key = models.CharField(max_length=90, blank=True, default="", help_text="'' for the total, else dimension:category.")
     breakdown_label = models.CharField(max_length=200, blank=True, default="")
     value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
@@ -67,6 +88,8 @@ class IndicatorRollup(models.Model):
         indexes = [
             models.Index(fields=["period", "locality", "breakdown_key"]),
             models.Index(fields=["indicator", "period"], name="rollup_slice"),  # a slice's rows, found at once
+            models.Index(fields=["indicator", "id"], name="rollup_indicator_id_order"),
+            models.Index(fields=["locality", "id"], name="rollup_locality_id_order"),
         ]
 
     def __str__(self) -> str:

@@ -4,10 +4,12 @@ A slice is recomputed whole under a lock of its own and written by upsert on the
 rows that no longer have a source are deleted. So running a slice twice, or after a worker
 died half way, leaves the same rows. On PostgreSQL the set-based SQL does the work
 (``rollups.postgres``); elsewhere the Python reference (``rollups.reference``).
-``rebuild_all`` recomputes everything."""
+``rebuild_all`` recomputes everything: on PostgreSQL into a fresh table swapped in at the end
+(``rollups.rebuild``), elsewhere slice by slice."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -22,7 +24,8 @@ from performance.models import (
     ReportingPeriod,
     WorkflowState,
 )
-from performance.rollups import postgres
+from performance.rollups import postgres, rebuild
+from performance.rollups.rebuild import REBUILD_LOCK
 from performance.rollups.reference import compute_slice
 
 UPDATE_FIELDS = [
@@ -32,13 +35,11 @@ UPDATE_FIELDS = [
 ]
 
 
-REBUILD_LOCK = 7470001  # one PostgreSQL advisory key (the single-bigint key space) for the whole table
-
-
 def _lock(*keys: int) -> None:
     """A lock per slice for the rest of the transaction (PostgreSQL advisory lock), taken after a
-    shared hold on the rebuild lock, so that a slice never overwrites a full rebuild's newer rows
-    with older ones or the reverse; SQLite serialises writers by itself."""
+    shared hold on the rebuild lock, which a full rebuild holds exclusive at its start and at its
+    swap (``rollups.rebuild``), so that the slices recomputed meanwhile are all logged and carried
+    into the rebuilt table; SQLite serialises writers by itself."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [REBUILD_LOCK])
@@ -72,6 +73,7 @@ def rollup_slices(slices: list[list[int]]) -> int:
     for indicator_id, period_id in ordered:
         _lock(indicator_id, period_id)
     if connection.vendor == "postgresql":
+        rebuild.note_slices(ordered)  # a rebuild in progress recomputes them again before its swap
         return postgres.rollup_slices(ordered, timezone.now())["rows"]
     return sum(_store_python(indicator_id, period_id) for indicator_id, period_id in ordered)
 
@@ -127,40 +129,26 @@ def all_slices() -> list[list[int]]:
     return result
 
 
-REBUILD_CHUNK = 50_000  # slices per statement in a full rebuild on PostgreSQL
+def _delete_orphans(slices: list[list[int]]) -> None:
+    """Remove rows of indicators or periods no longer in the framework (SQLite; on PostgreSQL
+    the rebuilt table has none)."""
+    valid = {tuple(s) for s in slices}
+    orphans = [pk for pk, i, p in IndicatorRollup.objects.values_list("pk", "indicator_id", "period_id") if (i, p) not in valid]
+    IndicatorRollup.objects.filter(pk__in=orphans).delete()
 
 
-def _rebuild_indicator_rows(slices: list[list[int]]) -> int:
-    if connection.vendor != "postgresql":
-        return sum(rollup_slice(indicator_id, period_id) for indicator_id, period_id in slices)
-    rows = 0
-    for start in range(0, len(slices), REBUILD_CHUNK):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REBUILD_LOCK])
-            rows += postgres.rollup_slices(slices[start:start + REBUILD_CHUNK], timezone.now())["rows"]
-    return rows
-
-
-def rebuild_all() -> dict[str, int]:
+def rebuild_all(before_swap: Callable[[], None] | None = None) -> dict[str, int]:
     """Recompute every slice and every milestone position; remove rows of indicators or periods
-    that no longer exist in the framework. Idempotent. On PostgreSQL the slices are computed by
-    set-based statements of many slices each, under the rebuild lock (which incremental
-    rollups wait for)."""
-    slices = all_slices()  # ordered by indicator, so a chunk holds whole indicators
-    rows = _rebuild_indicator_rows(slices)
-    with connection.cursor() as cursor:  # rows of indicators or periods no longer in the framework
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "DELETE FROM performance_indicatorrollup r WHERE NOT EXISTS (SELECT 1 FROM unnest(%s::bigint[], "
-                "%s::bigint[]) AS s(i, p) WHERE s.i = r.indicator_id AND s.p = r.period_id)",
-                [[s[0] for s in slices], [s[1] for s in slices]],
-            )
-        else:
-            valid = {tuple(s) for s in slices}
-            orphans = [
-                pk for pk, i, p in IndicatorRollup.objects.values_list("pk", "indicator_id", "period_id") if (i, p) not in valid
-            ]
-            IndicatorRollup.objects.filter(pk__in=orphans).delete()
+    that no longer exist in the framework. Idempotent. On PostgreSQL every row is built into a
+    fresh table beside the summary, which then takes its place (``rollups.rebuild``; incremental
+    rollups go on meanwhile and are carried over; ``before_swap`` runs between the two, for
+    tests); elsewhere slice by slice."""
+    slices = all_slices()
+    if connection.vendor == "postgresql":
+        rows = rebuild.rebuild(slices, before_swap)["rows"]
+    else:
+        rows = sum(rollup_slice(indicator_id, period_id) for indicator_id, period_id in slices)
+        _delete_orphans(slices)
     quarters = list(ReportingPeriod.objects.filter(kind=ReportingPeriod.Kind.QUARTER).values_list("pk", flat=True))
     milestones = sum(rollup_milestones(pk) for pk in quarters)
     analyse_summary_tables()

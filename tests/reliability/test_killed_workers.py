@@ -5,15 +5,18 @@ One full rollup (``rollup_rebuild_task``) on a real prefork worker (2 pool proce
 over summary tables that were first corrupted (rows deleted, figures changed, a row of a slice
 that does not exist added), is killed four times:
 
-1. the pool process running it, early (just after it started, before it takes the rebuild lock);
-2. the pool process running it again, mid-run (while it holds the rebuild lock, writing the
-   summary tables in its chunk's transaction);
-3. the pool process running it a third time, late (after it wrote the indicator rows and released
-   the rebuild lock, while it commits the milestone positions period by period);
+1. the pool process running it, early (just after it started, before or just after it takes the
+   lock a rebuild holds while it runs, ``rebuild.RUNNING``);
+2. the pool process running it again, mid-run (holding that lock, building the new summary table
+   beside the old one);
+3. the pool process running it a third time, late (after it swapped the new table in and released
+   that lock, while it commits the milestone positions period by period);
 4. the whole worker, main process and pool (as a crashed machine or an OOM kill of the group
-   would), mid-run again, while an approval's incremental ``rollup_slices_task`` is in flight on
-   the other pool process; a second approval is made while no worker runs, then a new worker
-   is started (as a supervisor would).
+   would), mid-run again: its new table built, its swap waiting behind a long incremental rollup
+   (the test's own connection holding the rebuild lock shared), while an approval's incremental
+   ``rollup_slices_task`` is in flight on the other pool process, waiting behind the swap; a
+   second approval is made while no worker runs, then a new worker is started (as a supervisor
+   would).
 
 Every queued task must then succeed within the bound, and the tables the workers wrote must equal,
 in every column but id and computed_at, those of a fresh ``rebuild_all()`` in this process.
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import time
 
+import psycopg2
 import pytest
 from celery.signals import after_task_publish
 from django.db import connection
@@ -37,7 +41,7 @@ from django.db import connection
 from performance.catalogue import services
 from performance.returns import workflow
 from performance.rollups import engine
-from performance.rollups.engine import REBUILD_LOCK
+from performance.rollups.rebuild import LOG_TABLE, REBUILD_LOCK, RUNNING
 from performance.rollups.tasks import rollup_rebuild_task
 from tests.conftest import requires_postgres, requires_redis
 
@@ -49,17 +53,26 @@ pytestmark = [pytest.mark.slow, requires_postgres, requires_redis]
 WORKER_START = 20.0  # seconds a new worker may take to start on a loaded machine
 
 
-def _advisory(mode: str, granted: bool) -> set[int]:
-    """Backends holding (or waiting for) the full rebuild's advisory lock in ``mode``."""
-
-
+def _advisory(mode: str, granted: bool, key: int = RUNNING) -> set[int]:
+    """Backends holding (or waiting for) an advisory lock in ``mode``: by default the one a full
+    rebuild holds while it runs; ``REBUILD_LOCK`` is the one its start and its swap take
+    exclusive and incremental rollups shared."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = %s AND objsubid = 1 "
             "AND mode = %s AND granted = %s",
-            [REBUILD_LOCK, mode, granted],
+            [key, mode, granted],
         )
         return {pid for (pid,) in cursor.fetchall()}
+
+
+def _hold_rebuild_lock_shared():
+    """A connection of its own holding the rebuild lock shared, as a long incremental rollup
+    would: a rebuild's swap waits for it, so the rebuild stays mid-run until it is released."""
+    held = psycopg2.connect(**connection.get_connection_params())
+    with held.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [REBUILD_LOCK])
+    return held
 
 
 def _poll(what: str, check, timeout: float, interval: float = 0.01):
@@ -144,11 +157,11 @@ def test_a_full_rollup_killed_four_times_ends_equal_to_a_fresh_recompute(rollup_
         holding = _advisory("ExclusiveLock", True)
         orphans |= holding
         kills.append(f"pool process early ({time.monotonic() - sent:.2f} s after queuing; "
-                     f"{'holding' if holding else 'before'} the rebuild lock)")
+                     f"{'holding' if holding else 'before'} the rebuild's lock)")
 
-        # then the pool process running it again is killed mid-run, holding the rebuild lock,
+        # then the pool process running it again is killed mid-run, building the new table,
         pid = _execution(rebuild, {pid}, step)
-        backend = _poll("the rebuild lock taken again", lambda: _advisory("ExclusiveLock", True) - orphans, step)
+        backend = _poll("the rebuild's lock taken again", lambda: _advisory("ExclusiveLock", True) - orphans, step)
         # A moment into its chunk: not a fraction of the measured rollup, which a loaded machine
         # can make longer than the worker's own run (the rollup had then finished before the kill).
         time.sleep(min(0.15 * duration, 0.2))
@@ -158,31 +171,47 @@ def test_a_full_rollup_killed_four_times_ends_equal_to_a_fresh_recompute(rollup_
         kills.append(f"pool process mid-run ({time.monotonic() - sent:.2f} s)")
 
         # then the pool process running it a third time is killed late, after it wrote the
-        # indicator rows and released the rebuild lock (while it writes the milestone positions,
+        # indicator rows and released the rebuild's lock (while it writes the milestone positions,
         # one committed period at a time),
         pid = _execution(rebuild, {pid}, step)
-        backend = _poll("the rebuild lock taken a third time", lambda: _advisory("ExclusiveLock", True) - orphans, step)
-        _poll("the rebuild lock released", lambda: not _advisory("ExclusiveLock", True) & backend, step, interval=0.005)
+        backend = _poll("the rebuild's lock taken a third time", lambda: _advisory("ExclusiveLock", True) - orphans, step)
+        _poll("the rebuild's lock released", lambda: not _advisory("ExclusiveLock", True) & backend, step, interval=0.005)
         assert rebuild.state == "STARTED", "not late: the rollup had finished"
         worker.kill_child(pid)
-        kills.append(f"pool process late, after the rebuild lock ({time.monotonic() - sent:.2f} s)")
+        kills.append(f"pool process late, after the swap ({time.monotonic() - sent:.2f} s)")
 
-        # then, while it runs a fourth time and holds the rebuild lock, an approval queues an
-        # incremental rollup, which the other pool process starts (and waits for the lock),
+        # then, while it runs a fourth time and, its table built, waits to swap it in behind a
+        # long incremental rollup (this test's own connection, holding the rebuild lock shared),
+        # an approval queues an incremental rollup, which the other pool process starts and
+        # which waits behind the swap,
         pid = _execution(rebuild, {pid}, step)
-        backend = _poll("the rebuild lock taken a fourth time", lambda: _advisory("ExclusiveLock", True) - orphans, step)
-        _approve_one_submitted_return(approved)
-        in_flight = AsyncResult(published[0])
-        _poll("the approval's rollup started", lambda: in_flight.state == "STARTED", step)
-        waiting = _poll("the approval's rollup waiting for the lock", lambda: _advisory("ShareLock", False) - orphans, step)
+        backend = _poll("the rebuild's lock taken a fourth time", lambda: _advisory("ExclusiveLock", True) - orphans, step)
 
-        # and the whole worker is killed, main process and pool at once,
-        assert rebuild.state == "STARTED" and in_flight.state == "STARTED"
-        assert _advisory("ExclusiveLock", True) & backend, "the rebuild must be killed mid-run"
-        worker.kill_all()
+        def started_building():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [LOG_TABLE])
+                return cursor.fetchone()[0]
+
+        _poll("the rebuild building beside the summary", started_building, step, interval=0.005)
+        held = _hold_rebuild_lock_shared()
+        try:
+            _poll("the swap waiting", lambda: _advisory("ExclusiveLock", False, REBUILD_LOCK) & backend, step)
+            _approve_one_submitted_return(approved)
+            in_flight = AsyncResult(published[0])
+            _poll("the approval's rollup started", lambda: in_flight.state == "STARTED", step)
+            waiting = _poll("the approval's rollup waiting behind the swap",
+                            lambda: _advisory("ShareLock", False, REBUILD_LOCK) - orphans, step)
+
+            # and the whole worker is killed, main process and pool at once,
+            assert rebuild.state == "STARTED" and in_flight.state == "STARTED"
+            assert _advisory("ExclusiveLock", True) & backend, "the rebuild must be killed mid-run"
+            worker.kill_all()
+        finally:
+            held.rollback()
+            held.close()
         killed = time.monotonic()
         orphans |= backend | waiting
-        kills.append(f"whole worker mid-run, with an approval's rollup in flight ({killed - sent:.2f} s)")
+        kills.append(f"whole worker mid-run, waiting to swap, with an approval's rollup in flight ({killed - sent:.2f} s)")
 
         # and, while no worker runs, another approval queues an incremental rollup,
         _approve_one_submitted_return(approved)
