@@ -103,25 +103,33 @@ def run(options) -> int:
                    "--repeat", str(options.repeat), "--rollup-repeat", str(options.rollup_repeat or options.repeat),
                    "--items", str(options.api_items), "--latency-samples", str(options.latency_samples),
                    "--bulk-items", str(options.bulk_items),
-                   "--output", f"{tmp}/{scale}.json", "--skip", "dashboards",
+                   "--output", f"{tmp}/{scale}.json", "--skip", "dashboards", "lists",
                    *(["--only", *options.only] if options.only else [])],
                   small_env, log)
             parts[scale] = {**json.loads(saved[scale].read_text()), **json.loads(Path(f"{tmp}/{scale}.json").read_text())}
-        if options.only is None or "dashboards" in options.only:
-            # The pages at the two scales are compared, so they are measured in alternate rounds:
-            # whatever else the machine is doing then weighs on both alike.
-            log(f"dashboards: {options.repeat} alternate rounds at the two scales")
+        alternate = [step for step in ("dashboards", "lists") if options.only is None or step in options.only]
+        if alternate:
+            # The pages and lists at the two scales are compared, so they are measured in
+            # alternate rounds: whatever else the machine is doing then weighs on both alike.
+            log(f"{' and '.join(alternate)}: {options.repeat} alternate rounds at the two scales")
             for scale in names:
-                parts[scale]["dashboards"] = {}
+                for step in alternate:
+                    parts[scale][step] = {}
             for round_ in range(options.repeat):
                 for scale in names:
-                    out = f"{tmp}/{scale}-dashboards-{round_}.json"
+                    out = f"{tmp}/{scale}-alternate-{round_}.json"
                     _step(["-m", "benchmarks", "measure", "--scale", scale, "--database-url", f"{server}/{names[scale]}",
-                           "--redis-url", redis_url, "--repeat", "1", "--output", out, "--only", "dashboards"],
+                           "--redis-url", redis_url, "--repeat", "1", "--output", out, "--only", *alternate],
                           small_env, log)
-                    for url, measured in json.loads(Path(out).read_text())["dashboards"].items():
-                        page = parts[scale]["dashboards"].setdefault(url, {"seconds": [], "queries": measured["queries"]})
-                        page["seconds"] += measured["seconds"]
+                    measured = json.loads(Path(out).read_text())
+                    for url, page in measured.get("dashboards", {}).items():
+                        kept = parts[scale]["dashboards"].setdefault(url, {"seconds": [], "queries": page["queries"]})
+                        kept["seconds"] += page["seconds"]
+                    for name, listed in measured.get("lists", {}).items():
+                        kept = parts[scale]["lists"].setdefault(
+                            name, {**listed, "first_page_seconds": [], "deep_page_seconds": []})
+                        kept["first_page_seconds"] += listed["first_page_seconds"]
+                        kept["deep_page_seconds"] += listed["deep_page_seconds"]
     earlier = None
     if options.only:  # the other steps' figures (and the scales) stay those of the run that --output holds
         earlier = json.loads(Path(options.output).read_text())
@@ -179,6 +187,16 @@ def combine(parts: dict, options, seconds: float) -> dict:
         row(f"Dashboard {url} at {large['values_in_database']:,} vs {small['values_in_database']:,} values",
             _spread(big["seconds"]), _spread(little["seconds"]), r, "≤ 1.5×", r <= 1.5, "s",
             f"{big['queries']} SQL queries (at the small scale {little['queries']})")
+    for name, big in large.get("lists", {}).items():
+        little = small["lists"][name]
+        for which, key in (("first page", "first_page_seconds"), ("tenth page", "deep_page_seconds")):
+            if not big[key] or not little[key]:
+                continue  # fewer than ten pages at the small scale
+            r = statistics.median(big[key]) / statistics.median(little[key])
+            row(f"Filtered API list {name} ({which}) at {large['values_in_database']:,} vs "
+                f"{small['values_in_database']:,} values", _spread(big[key]), _spread(little[key]), r, "≤ 1.5×",
+                r <= 1.5, "s", f"/api/v1/rollups/ {big['params']}, {big['rows']} rows a page, {big['queries']} SQL "
+                f"queries (at the small scale {little['queries']})")
     api = large["api"]
     r = statistics.median(api["api_items_per_second"]) / statistics.median(api["json_agg_items_per_second"])
     row("API list (1000-item JSON pages) vs json_agg", _spread(api["api_items_per_second"]),
@@ -267,13 +285,14 @@ def measure_command(options) -> int:
     _django(options.database_url, options.redis_url)
     from django.db import connection
 
-    from benchmarks import measure
+    from benchmarks import lists, measure
 
     result, output = {}, Path(options.output)
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         result["postgresql"] = cursor.fetchone()[0]
-    steps = [("dashboards", lambda: measure.dashboards(options.repeat))]
+    steps = [("dashboards", lambda: measure.dashboards(options.repeat)),
+             ("lists", lambda: lists.filtered_lists(options.repeat))]
     if options.scale == "large":
         steps += [
             ("incremental", lambda: measure.incremental_rollup(options.repeat)),
@@ -293,7 +312,7 @@ def measure_command(options) -> int:
     if options.only or options.skip:
         steps = [step for step in steps if step[0] in (options.only or [name for name, _ in steps])
                  and step[0] not in (options.skip or [])]
-        needs_summary = {"dashboards", "incremental", "worker"} & {name for name, _ in steps}
+        needs_summary = {"dashboards", "lists", "incremental", "worker"} & {name for name, _ in steps}
         if not rolled_up and full not in steps and needs_summary:  # the pages and the increments need them
             from performance.rollups import engine  # after django.setup()
 
