@@ -32,7 +32,7 @@ ONE_HOME = [
      {"performance/catalogue/rules.py"}),
     ("the status colours", r"STATUS_TAGS\s*=|\"yellow\"", {"performance/catalogue/rules.py"}),
     ("what is off target", r"\(rules\.AMBER, rules\.RED\)|in \(AMBER, RED\)", {"performance/catalogue/rules.py"}),
-    ("the upload's size limit", r"2 \* 1024 \* 1024", {"kentforum/settings/base.py"}),
+    ("the upload's size limit", r"5 \* 1024 \* 1024", {"kentforum/settings/base.py"}),
     ("the upload limits' readers", r"RETURN_IMPORT_MAX_(BYTES|ROWS)",
      {"kentforum/settings/base.py", "performance/returns/imports.py"}),
     ("a complete milestone is 100% complete", r"A complete milestone is 100% complete",

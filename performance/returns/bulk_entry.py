@@ -36,7 +36,7 @@ from performance.models.scope import EDITABLE_STATES
 from performance.returns import access, audit, bulk_write, by_code, validation, workflow
 from performance.returns.bulk_slots import STORED_FIELDS, BatchAssignment, BatchReturn, BatchSlot
 from performance.returns.bulk_write import BreakdownUpdate, Changed, Event, NewReturn, Plan, TotalUpdate
-from performance.returns.validation import approved_history
+from performance.returns.validation import among, approved_history
 
 
 class Batch:
@@ -54,12 +54,14 @@ class Batch:
         period_ids = sorted(p.pk for p in self.periods.values())
         self.indicators_by_id = {i.pk: i for i in self.indicators.values()}
         self.localities_by_id = {loc.pk: loc for loc in self.localities.values()}
-        assigned = list(IndicatorAssignment.objects.filter(indicator_id__in=indicator_ids, locality_id__in=locality_ids)
+        assigned = list(among(IndicatorAssignment.objects.filter(locality_id__in=locality_ids),
+                              "performance_indicatorassignment.indicator_id", indicator_ids)
                         .values_list("indicator_id", "locality_id", "organisation_id"))
         # Breakdown categories by indicator, keyed "dimension:category" as the API names them.
         through = Indicator.breakdown_dimensions.through
         dimensions: dict[int, set[int]] = {}
-        for indicator_id, dimension_id in through.objects.filter(indicator_id__in=indicator_ids).values_list(
+        for indicator_id, dimension_id in among(through.objects.all(), f"{through._meta.db_table}.indicator_id",
+                                                indicator_ids).values_list(
             "indicator_id", "breakdowndimension_id"
         ):
             dimensions.setdefault(indicator_id, set()).add(dimension_id)
@@ -76,9 +78,9 @@ class Batch:
         self.stored: dict[tuple[int, int, int], BatchReturn] = {}
         self.stored_parts: dict[tuple[int, int, int], dict[int, BatchReturn]] = {}
         if indicator_ids and locality_ids and period_ids:
-            for indicator_id, locality_id, period_id, breakdown_id, *values in IndicatorReturn.objects.filter(
-                indicator_id__in=indicator_ids, locality_id__in=locality_ids, period_id__in=period_ids,
-            ).values_list("indicator_id", "locality_id", "period_id", "breakdown_id", *STORED_FIELDS):
+            for indicator_id, locality_id, period_id, breakdown_id, *values in among(IndicatorReturn.objects.filter(
+                locality_id__in=locality_ids, period_id__in=period_ids,
+            ), "performance_indicatorreturn.indicator_id", indicator_ids).values_list("indicator_id", "locality_id", "period_id", "breakdown_id", *STORED_FIELDS):
                 row = BatchReturn(*values)
                 key = (indicator_id, locality_id, period_id)
                 if breakdown_id is None:
@@ -125,13 +127,13 @@ class Batch:
 
     def check_can_enter(self, organisation) -> None:
         """``access.check_can_enter``, asked once per organisation."""
-        if organisation.pk not in self.permitted:
+        if organisation.id not in self.permitted:  # .id, not .pk: asked for every item of tens of thousands
             try:
                 access.check_can_enter(self.user, organisation)
-                self.permitted[organisation.pk] = None
+                self.permitted[organisation.id] = None
             except PermissionDenied as denied:
-                self.permitted[organisation.pk] = str(denied)
-        if (message := self.permitted[organisation.pk]) is not None:
+                self.permitted[organisation.id] = str(denied)
+        if (message := self.permitted[organisation.id]) is not None:
             raise PermissionDenied(message)
 
     def resolve_slot(self, code: str, gss: str, label: str):
@@ -141,21 +143,21 @@ class Batch:
                                       gss_code=gss, period_label=label)
         if errors:
             raise ValidationError(errors)
-        assignment = self.assignments.get((indicator.pk, locality.pk))
+        assignment = self.assignments.get((indicator.id, locality.id))
         if assignment is None:
             raise ValidationError({"indicator": f"Nobody returns {indicator.code} for {locality.name}."})
         return assignment, period
 
     def breakdowns_by_key(self, indicator, values: dict) -> dict[int, Decimal | None]:
         """``by_code.breakdowns_by_key``."""
-        keys = self.keys.get(indicator.pk, {})
+        keys = self.keys.get(indicator.id, {})
         unknown = [key for key in values if key not in keys]
         if unknown:
             raise ValidationError({"breakdowns": f"Not a breakdown of {indicator.code}: {', '.join(sorted(unknown))[:200]}."})
         return {keys[key]: value for key, value in values.items()}
 
     def slot(self, assignment, period) -> BatchSlot:
-        key = (assignment.indicator_id, assignment.locality_id, period.pk)
+        key = (assignment.indicator.id, assignment.locality.id, period.id)
         found = self.slots.get(key)
         if found is None:
             found = self.slots[key] = BatchSlot(
@@ -300,7 +302,7 @@ class Batch:
         if not errors:
             unit = "%" if indicator.unit == indicator.Unit.PERCENTAGE else ""
             history = self.history.get((indicator.pk, locality.pk, period.pk), [])
-            if warning := rules.outlier_warning(value, history, unit_label=unit):
+            if warning := validation.outlier_warning(value, history, unit_label=unit):
                 warnings.append(warning)
             if indicator.aggregation == indicator.Aggregation.SUM and figures.breakdowns:
                 by_dimension: dict[str, dict[str, Decimal | None]] = {}
@@ -357,10 +359,11 @@ class Batch:
     @staticmethod
     def _new(slot: BatchSlot, row: BatchReturn, breakdown_id: int | None, events: tuple = ()) -> NewReturn:
         return NewReturn(
-            indicator_id=slot.indicator.pk, locality_id=slot.locality.pk, period_id=slot.period.pk,
+            indicator_id=slot.indicator.id, locality_id=slot.locality.id, period_id=slot.period.id,
             organisation_id=row.organisation_id, breakdown_id=breakdown_id, value=row.value, numerator=row.numerator,
             denominator=row.denominator, commentary=row.commentary, state=row.state, version=row.version,
-            **{name: getattr(row, name) for name in validation.QUALITY_FIELDS},
+            quality=row.quality, source_released=row.source_released, quality_note=row.quality_note,  # QUALITY_FIELDS,
+            ci_lower=row.ci_lower, ci_upper=row.ci_upper, sample_base=row.sample_base,  # named (one row of 100,000)
             return_reason=row.return_reason, confirmed_warnings=tuple(row.confirmed_warnings),
             submitted_at=row.submitted_at, submitted_by_id=row.submitted_by_id, events=events,
         )
@@ -386,7 +389,7 @@ def _enter_once(user, items: list[dict]) -> list[int]:
             slot_key = None
             try:
                 assignment, period = batch.resolve_slot(item["indicator_code"], item["gss_code"], item["period_label"])
-                slot_key = (assignment.indicator_id, assignment.locality_id, period.pk)
+                slot_key = (assignment.indicator.id, assignment.locality.id, period.id)
             except ValidationError:
                 pass
             before = batch.slots[slot_key].snapshot() if slot_key in batch.slots else None

@@ -170,6 +170,9 @@ def copy_text(value) -> str:
     return str(value)
 
 
+# NewReturn's fields from ``quality`` to ``submitted_by_id``: the tail of a COPY line
+TAIL_FROM, TAIL_TO = NewReturn._fields.index("quality"), NewReturn._fields.index("submitted_by_id") + 1
+
 RETURN_COPY_FIELDS = (
     "id, created_at, updated_at, organisation_id, period_id, indicator_id, locality_id, breakdown_id, value, "
     "numerator, denominator, commentary, state, version, quality, source_released, quality_note, ci_lower, ci_upper, "
@@ -209,14 +212,26 @@ def _write_postgresql(plan: Plan, *, now, actor_id, api_key_id) -> list[int]:
             lines = []
             append = lines.append
             text = copy_text
+            tails: dict[tuple, str] = {}  # the fields from quality on are mostly the same: written once each
             for pk, n in zip(ids, plan.new):
+                key = n[TAIL_FROM:TAIL_TO]
+                try:
+                    tail = tails.get(key)
+                except TypeError:  # a list where a tuple was meant: not kept, written as it is
+                    key, tail = None, None
+                if tail is None:
+                    tail = (
+                        f"{text(n.quality)}\t{text(n.source_released)}\t{text(n.quality_note)}\t{text(n.ci_lower)}\t"
+                        f"{text(n.ci_upper)}\t{text(n.sample_base)}\t{text(n.return_reason)}\t"
+                        f"{text(dumps(list(n.confirmed_warnings)).decode())}\t{text(n.submitted_at)}\t"
+                        f"{text(n.submitted_by_id)}\n"
+                    )
+                    if key is not None:
+                        tails[key] = tail
                 append(
                     f"{pk}\t{stamp}{n.organisation_id}\t{n.period_id}\t{n.indicator_id}\t{n.locality_id}\t"
                     f"{text(n.breakdown_id)}\t{text(n.value)}\t{text(n.numerator)}\t{text(n.denominator)}\t"
-                    f"{text(n.commentary)}\t{n.state}\t{n.version}\t{text(n.quality)}\t{text(n.source_released)}\t"
-                    f"{text(n.quality_note)}\t{text(n.ci_lower)}\t{text(n.ci_upper)}\t{text(n.sample_base)}\t"
-                    f"{text(n.return_reason)}\t{text(dumps(list(n.confirmed_warnings)).decode())}\t"
-                    f"{text(n.submitted_at)}\t{text(n.submitted_by_id)}\n"
+                    f"{text(n.commentary)}\t{n.state}\t{n.version}\t{tail}"
                 )
                 events.extend((pk, e) for e in n.events)
             raw.copy_expert(f"COPY {table} ({RETURN_COPY_FIELDS}) FROM STDIN", io.StringIO("".join(lines)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -25,6 +26,7 @@ from performance.models import (
 from performance.models.scope import DONE_STATES
 from performance.returns import audit, validation
 from performance.returns.exports import COLUMNS
+from performance.returns.validation import among
 from performance.templatetags.figures import figure_for_input
 
 # --- Reading a file ----------------------------------------------------------------------------
@@ -102,28 +104,34 @@ class ParsedUpload:
     rows: list[dict]  # every filled-in row, with its errors and warnings, for the preview
     groups: list[SlotRows]  # per indicator and area with a total row: what to save
 
-    @property
+    @cached_property  # asked several times of tens of thousands of rows; the rows are final once parsed
     def has_errors(self) -> bool:
         return any("errors" in r for r in self.rows)
 
 
 class UploadContext:
-    """Everything the rows are judged against, loaded with one query each."""
+    """Everything the rows are judged against, loaded with one query each. ``codes``, the
+    indicator codes the file names, limits what is loaded to the indicators the file can touch
+    (an organisation may return thousands; a file names some of them); None loads them all."""
 
-    def __init__(self, organisation, period: ReportingPeriod):
+    def __init__(self, organisation, period: ReportingPeriod, codes: set[str] | None = None):
         own = IndicatorAssignment.objects.filter(organisation=organisation, indicator__is_active=True)
-        self.indicator_ids = own.values("indicator_id")
-        indicators = {i.id: i for i in Indicator.objects.filter(pk__in=self.indicator_ids)}
+        if codes is not None:
+            own = among(own, "performance_indicator.code", sorted(codes))  # the join indicator__is_active makes
+        assigned = list(own.values_list("indicator_id", "locality_id"))
+        # explicit ids, not a subquery: the planner then reads the indexes of the slots named
+        self.indicator_ids = sorted({indicator_id for indicator_id, _ in assigned})
+        indicators = {i.id: i for i in among(Indicator.objects.all(), "performance_indicator.id", self.indicator_ids)}
         localities = {loc.id: loc for loc in Locality.objects.all()}
         self.slots: dict[tuple[str, str], tuple] = {}
-        self.codes: set[str] = set()
-        for indicator_id, locality_id in own.values_list("indicator_id", "locality_id"):
+        for indicator_id, locality_id in assigned:
             indicator, locality = indicators[indicator_id], localities[locality_id]
             self.slots[(indicator.code, locality.gss_code)] = (indicator, locality)
-        self.codes = {i.code for i in indicators.values()}
+        self.codes: set[str] = {i.code for i in indicators.values()}
         self.dimensions: dict[int, set[int]] = {}
         through = Indicator.breakdown_dimensions.through
-        for indicator_id, dimension_id in through.objects.filter(indicator_id__in=self.indicator_ids).values_list(
+        for indicator_id, dimension_id in among(through.objects.all(), f"{through._meta.db_table}.indicator_id",
+                                                self.indicator_ids).values_list(
             "indicator_id", "breakdowndimension_id"
         ):
             self.dimensions.setdefault(indicator_id, set()).add(dimension_id)
@@ -131,7 +139,9 @@ class UploadContext:
         self.returned = {i.id: bool(period_for_indicator(i, [period])) for i in indicators.values()}
         self.stored: dict[tuple[int, int], StoredReturn] = {}  # totals by slot
         self.breakdowns: dict[tuple[int, int], dict[int, StoredReturn]] = {}  # by slot, then category
-        for row in IndicatorReturn.objects.filter(period=period, indicator_id__in=self.indicator_ids).values_list(
+        stored = among(IndicatorReturn.objects.filter(period=period), "performance_indicatorreturn.indicator_id",
+                       self.indicator_ids)
+        for row in stored.values_list(
             "indicator_id", "locality_id", "breakdown_id", "pk", "organisation_id", "state", "version", "value",
             "numerator", "denominator", "commentary", *validation.QUALITY_FIELDS,
         ):
@@ -140,11 +150,12 @@ class UploadContext:
             else:
                 self.breakdowns.setdefault(row[:2], {})[row[2]] = StoredReturn(*row[3:])
 
-    def history(self, organisation, period) -> dict[tuple[int, int], list[Decimal]]:
-        """Each slot's last eight approved values of earlier periods of the same kind, oldest
-        first (what ``validation.value_history`` gives for one slot), in one query
-        (``validation.approved_history``)."""
-        return validation.approved_history(period, {(indicator.id, locality.id) for indicator, locality in self.slots.values()})
+    @staticmethod
+    def history(period, slots) -> dict[tuple[int, int], list[Decimal]]:
+        """Each of ``slots``' (indicator id, area id) last eight approved values of earlier periods
+        of the same kind, oldest first (what ``validation.value_history`` gives for one slot), in
+        one query (``validation.approved_history``)."""
+        return validation.approved_history(period, set(slots))
 
 
 class RowCheck:
@@ -279,7 +290,7 @@ def check_slot(group: SlotRows, context: UploadContext, history: dict | None) ->
         return
     found = []
     unit = "%" if indicator.unit == Indicator.Unit.PERCENTAGE else ""
-    if warning := rules.outlier_warning(computed, history.get((indicator.id, group.locality.id), ()), unit_label=unit):
+    if warning := validation.outlier_warning(computed, history.get((indicator.id, group.locality.id), ()), unit_label=unit):
         found.append(warning)
     if indicator.aggregation == Indicator.Aggregation.SUM and figures.breakdowns:
         by_dimension: dict[str, dict[str, Decimal | None]] = {}

@@ -135,7 +135,9 @@ def parse_upload(*, text: str, organisation, period: ReportingPeriod, warnings: 
     ValidationError for a file that cannot be read at all (binary, wrong columns, too long);
     otherwise every problem is an error of its row, naming the row (as a spreadsheet numbers
     it, the header being row 1), the column and what is wrong. ``warnings=False`` skips what
-    only the preview shows (outliers against history, breakdowns that do not add up)."""
+    only the preview shows (outliers against history, breakdowns that do not add up). The file is
+    read whole before any row is checked, so that the checks load only the indicators it names
+    (``UploadContext``), not every one the organisation returns."""
     if "\x00" in text:
         if text.count("\x00") * 3 >= len(text):
             raise ValidationError(UTF16_WITHOUT_BOM)
@@ -155,37 +157,42 @@ def parse_upload(*, text: str, organisation, period: ReportingPeriod, warnings: 
         header = _header(record)
         index = _columns(header)
         header_line, width = line, len(header)
-        context = UploadContext(organisation, period)
-        check = RowCheck(organisation, period, context, index, rows, groups)
-        at_value, at_numerator, at_denominator, at_commentary = (
-            index["value"], index["numerator"], index["denominator"], index["commentary"]
-        )
+        records = []  # read whole first: the indicators the file names decide what the checks load
         for record in reader:
             line += 1
             if line - header_line > limit:
                 raise ValidationError(f"The file has more than {limit:,} rows; split it into files of at most {limit:,} rows.")
-            cells = len(record)
-            if cells > width:
-                if any(cell.strip() for cell in record[width:]):
-                    rows.append({"line": line, "errors": [cell_error(
-                        f"column {width + 1}",
-                        f"The row has {cells} cells but the header has {width}: more cells than the header.",
-                    )]})
-                    continue
-            else:
-                record.extend([""] * (width - cells + 1))
-            value, numerator, denominator, commentary = (
-                record[at_value].strip(), record[at_numerator].strip(), record[at_denominator].strip(),
-                record[at_commentary].strip(),
-            )
-            if value or numerator or denominator or commentary:
-                check(line, record, value, numerator, denominator, commentary)
-            # else: a row left blank is not part of the return
+            records.append(record)
     except csv.Error as exc:
         raise ValidationError(
             f"The file could not be read as CSV at row {line + 1}: {exc}. Check for a quote mark that is not closed."
         ) from None
-    history = context.history(organisation, period) if warnings and groups else {}
+    at_code = index["indicator_code"]
+    codes = {unneutralised(record[at_code].strip()) for record in records if len(record) > at_code}
+    context = UploadContext(organisation, period, codes)
+    check = RowCheck(organisation, period, context, index, rows, groups)
+    at_value, at_numerator, at_denominator, at_commentary = (
+        index["value"], index["numerator"], index["denominator"], index["commentary"]
+    )
+    for line, record in enumerate(records, start=header_line + 1):
+        cells = len(record)
+        if cells > width:
+            if any(cell.strip() for cell in record[width:]):
+                rows.append({"line": line, "errors": [cell_error(
+                    f"column {width + 1}",
+                    f"The row has {cells} cells but the header has {width}: more cells than the header.",
+                )]})
+                continue
+        else:
+            record.extend([""] * (width - cells + 1))
+        value, numerator, denominator, commentary = (
+            record[at_value].strip(), record[at_numerator].strip(), record[at_denominator].strip(),
+            record[at_commentary].strip(),
+        )
+        if value or numerator or denominator or commentary:
+            check(line, record, value, numerator, denominator, commentary)
+        # else: a row left blank is not part of the return
+    history = context.history(period, groups) if warnings and groups else {}
     ready = []
     for group in groups.values():
         check_slot(group, context, history if warnings else None)
