@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCHMARKS = {
     "Full rollup": "s", "Incremental rollup": "s", "Approval → dashboard": "s", "Dashboard /dashboards/": "s",
     "Dashboard /dashboards/ambitions/": "s", "Filtered API list": "s", "API list": "items/s", "CSV import": "rows/s",
+    "Officer's CSV file": "s", "County quarter": "s", "Central load": "rows/s",
 }
 
 
