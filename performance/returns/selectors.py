@@ -376,10 +376,17 @@ def overdue_returns(*, indicators=None, locality=None, today=None) -> list[tuple
         assignments = assignments.filter(indicator__in=indicators)
     if locality is not None:
         assignments = assignments.filter(locality=locality)
+    # each slot's total return, found through its unique (indicator, area, period) index: for one
+    # area with the area given (a locality's page), and in no order (the model's ordering would
+    # join three tables to sort rows that go into a dict)
+    returns = IndicatorReturn.objects.filter(
+        period__in=periods, breakdown__isnull=True, indicator__in=assignments.values("indicator_id"),
+    )
+    if locality is not None:
+        returns = returns.filter(locality=locality)
     states = {
-        (i, a, p): state for i, a, p, state in IndicatorReturn.objects.filter(
-            period__in=periods, breakdown__isnull=True, indicator__in=assignments.values("indicator_id"),
-        ).values_list("indicator_id", "locality_id", "period_id", "state")
+        (i, a, p): state
+        for i, a, p, state in returns.order_by().values_list("indicator_id", "locality_id", "period_id", "state")
     }
     grouped: dict[object, list[OverdueReturn]] = defaultdict(list)
     for a in assignments:
