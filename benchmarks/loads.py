@@ -52,7 +52,7 @@ def load_setup(indicators: int = LOAD_INDICATORS):
     from django.db import connection
 
     from benchmarks.generate import CATEGORIES
-    from benchmarks.measure import _import_setup
+    from benchmarks.measure import _import_setup, synthetic_indicators
     from localities.models import Locality
     from performance.catalogue import periods, services
     from performance.models import BreakdownCategory, BreakdownDimension, Indicator, IndicatorAssignment
@@ -62,13 +62,7 @@ def load_setup(indicators: int = LOAD_INDICATORS):
     dimension, _ = BreakdownDimension.objects.get_or_create(code="bench-age", defaults={"name": "Age band"})
     for order, (code, label) in enumerate(CATEGORIES):
         BreakdownCategory.objects.get_or_create(dimension=dimension, code=code, defaults={"label": label, "order": order})
-    made = Indicator.objects.bulk_create([
-        Indicator(code=f"LOAD-{n:05d}", name=f"Load measure {n}", definition="Synthetic data for the load benchmarks.",
-                  unit="percentage" if n % 2 else "count", aggregation="ratio" if n % 2 else "sum",
-                  polarity="higher_is_better", numerator_label="People meeting it" if n % 2 else "",
-                  denominator_label="People" if n % 2 else "")
-        for n in range(indicators)
-    ])
+    made = synthetic_indicators("LOAD", "Load measure", "the load benchmarks", indicators)
     Indicator.breakdown_dimensions.through.objects.bulk_create(
         [Indicator.breakdown_dimensions.through(indicator_id=i.pk, breakdowndimension_id=dimension.pk) for i in made])
     IndicatorAssignment.objects.bulk_create(

@@ -322,23 +322,31 @@ BULK_ITEMS = 5000  # the most one bulk request may carry
 BULK_PERIODS = 4  # the items are spread over this many open quarters
 
 
-def _bulk_setup(items: int):
-    """Slots for one ``items``-item bulk write by Ashford's benchmark officer: synthetic
-    indicators (half counts, half percentages) assigned to Ashford, returned in ``BULK_PERIODS``
-    open quarters; the same at every scale, so that what grows is the table behind them."""
-    from localities.models import Locality
-    from performance.models import Indicator, IndicatorAssignment
+def synthetic_indicators(prefix: str, name: str, purpose: str, count: int) -> list:
+    """``count`` synthetic indicators coded ``PREFIX-00000`` on: every other one a percentage (a
+    ratio of summed numerators and denominators), the rest counts (summed)."""
+    from performance.models import Indicator
 
-    organisation, user, _ = _import_setup()
-    ashford = Locality.objects.get(gss_code="E07000105")
-    count = -(-items // BULK_PERIODS)
-    indicators = Indicator.objects.bulk_create([
-        Indicator(code=f"BULK-{n:05d}", name=f"Bulk measure {n}", definition="Synthetic data for the bulk benchmark.",
+    return Indicator.objects.bulk_create([
+        Indicator(code=f"{prefix}-{n:05d}", name=f"{name} {n}", definition=f"Synthetic data for {purpose}.",
                   unit="percentage" if n % 2 else "count", aggregation="ratio" if n % 2 else "sum",
                   polarity="higher_is_better", numerator_label="People meeting it" if n % 2 else "",
                   denominator_label="People" if n % 2 else "")
         for n in range(count)
     ])
+
+
+def _bulk_setup(items: int):
+    """Slots for one ``items``-item bulk write by Ashford's benchmark officer: synthetic
+    indicators (half counts, half percentages) assigned to Ashford, returned in ``BULK_PERIODS``
+    open quarters; the same at every scale, so that what grows is the table behind them."""
+    from localities.models import Locality
+    from performance.models import IndicatorAssignment
+
+    organisation, user, _ = _import_setup()
+    ashford = Locality.objects.get(gss_code="E07000105")
+    count = -(-items // BULK_PERIODS)
+    indicators = synthetic_indicators("BULK", "Bulk measure", "the bulk benchmark", count)
     IndicatorAssignment.objects.bulk_create(
         [IndicatorAssignment(organisation=organisation, indicator=i, locality=ashford) for i in indicators])
     quarters = []
