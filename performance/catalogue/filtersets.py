@@ -3,10 +3,30 @@ and the period range every list of figures filters by."""
 from __future__ import annotations
 
 import django_filters
+from django import forms
 
 from kentforum.filtersets import BaseFilterSet, WholeNumberFilter
 from performance.catalogue import filter_scope
 from performance.models import Indicator, Milestone, ReportingPeriod, Study
+
+
+class KPQCodeField(forms.CharField):
+    """A KPQ's code as people write it, "A2-KPQ4" (any case); anything else is an error naming
+    the form it takes, not a list that is silently empty (``filter_scope.parse_kpq``)."""
+
+    default_error_messages = {"invalid": "Enter a KPQ code such as A2-KPQ4 (ambition 2, question 4)."}
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value and filter_scope.parse_kpq(value) is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return value
+
+
+class KPQFilter(django_filters.CharFilter):
+    """The filter of every list that can be narrowed to a KPQ's indicators."""
+
+    field_class = KPQCodeField
 
 
 class PeriodRangeMixin(django_filters.FilterSet):
@@ -32,7 +52,7 @@ class PeriodRangeMixin(django_filters.FilterSet):
 class IndicatorFilterSet(BaseFilterSet):
     search_fields = ("code", "name", "definition")
     ambition = WholeNumberFilter(field_name="ambitions__number", distinct=True)
-    kpq = django_filters.CharFilter(method="filter_kpq", label="KPQ code, e.g. A2-KPQ4")
+    kpq = KPQFilter(method="filter_kpq", label="KPQ code, e.g. A2-KPQ4")
     board = django_filters.CharFilter(field_name="ambitions__board__slug", distinct=True, label="Ambition Board (slug)")
     code = django_filters.CharFilter()
 

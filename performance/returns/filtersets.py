@@ -9,7 +9,7 @@ from ambitions.models import Ambition
 from kentforum.filtersets import BaseFilterSet, UTCDateTimeFilter, WholeNumberFilter
 from partnerships.models import Organisation
 from performance.catalogue import filter_scope, rules
-from performance.catalogue.filtersets import PeriodRangeMixin
+from performance.catalogue.filtersets import KPQFilter, PeriodRangeMixin
 from performance.models import DataQuality, Indicator, IndicatorReturn, MilestoneReturn, WorkflowState
 
 
@@ -19,7 +19,7 @@ class IndicatorReturnFilterSet(PeriodRangeMixin, BaseFilterSet):
     locality = django_filters.CharFilter(field_name="locality__gss_code", label="Area (GSS code)")
     ambition = WholeNumberFilter(method="filter_ambition", label="Ambition number: its indicators")
     board = django_filters.CharFilter(method="filter_board", label="Board (slug): its ambition or its district")
-    kpq = django_filters.CharFilter(method="filter_kpq", label="KPQ code, e.g. A2-KPQ4: the indicators answering it")
+    kpq = KPQFilter(method="filter_kpq", label="KPQ code, e.g. A2-KPQ4: the indicators answering it")
     delivery_plan = django_filters.CharFilter(method="filter_plan", label="Delivery plan (slug): its ambitions' indicators")
     state = django_filters.ChoiceFilter(choices=IndicatorReturn._meta.get_field("state").choices)
     updated_since = UTCDateTimeFilter(field_name="updated_at", lookup_expr="gte")

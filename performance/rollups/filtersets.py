@@ -5,7 +5,7 @@ import django_filters
 
 from kentforum.filtersets import BaseFilterSet, UTCDateTimeFilter, WholeNumberFilter
 from performance.catalogue import filter_scope
-from performance.catalogue.filtersets import PeriodRangeMixin
+from performance.catalogue.filtersets import KPQFilter, PeriodRangeMixin
 from performance.models import IndicatorRollup
 
 
@@ -15,7 +15,7 @@ class IndicatorRollupFilterSet(PeriodRangeMixin, BaseFilterSet):
     locality = django_filters.CharFilter(field_name="locality__gss_code", label="Area (GSS code)")
     ambition = WholeNumberFilter(method="filter_ambition", label="Ambition number: its indicators")
     board = django_filters.CharFilter(method="filter_board", label="Board (slug): its ambition's indicators or its district")
-    kpq = django_filters.CharFilter(method="filter_kpq", label="KPQ code, e.g. A2-KPQ4: the indicators answering it")
+    kpq = KPQFilter(method="filter_kpq", label="KPQ code, e.g. A2-KPQ4: the indicators answering it")
     delivery_plan = django_filters.CharFilter(method="filter_plan", label="Delivery plan (slug): its ambitions' indicators")
     updated_since = UTCDateTimeFilter(field_name="computed_at", lookup_expr="gte")
 

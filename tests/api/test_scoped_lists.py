@@ -6,6 +6,7 @@ ambition, KPQ and plan of the Kent framework, on the summary rows and on the ret
 is measured in benchmarks/ (``python -m benchmarks run``, "Filtered API lists")."""
 import datetime
 import random
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -97,11 +98,16 @@ def test_a_locality_board_is_its_district_and_an_ambition_board_its_indicators(r
     assert not IndicatorRollup.objects.filter(filter_scope.FilterScope().q()).exists()
 
 
-def test_the_api_lists_take_the_filters_and_a_bad_kpq_finds_nothing(rows):
+def test_the_api_lists_take_the_filters_and_a_malformed_kpq_is_a_400_naming_it(rows):
     client = APIClient()
-    for resource in ("rollups", "indicator-returns"):
+    for resource in ("rollups", "indicator-returns", "indicators"):
         assert client.get(f"/api/v1/{resource}/", {"kpq": "A1-KPQ4", "page_size": 100}).json()["results"], resource
-        assert client.get(f"/api/v1/{resource}/", {"kpq": "not a kpq"}).json()["results"] == [], resource
+        # a KPQ that is well formed but does not exist answers nothing
+        assert client.get(f"/api/v1/{resource}/", {"kpq": "A3-KPQ9"}).json()["results"] == [], resource
+        # a code that is not one says what a KPQ code looks like, rather than listing nothing
+        response = client.get(f"/api/v1/{resource}/", {"kpq": "not a kpq"})
+        assert response.status_code == 400, resource
+        assert response.json()["kpq"] == ["Enter a KPQ code such as A2-KPQ4 (ambition 2, question 4)."], resource
     plan = DeliveryPlan.objects.filter(ambitions__number=1).first()
     listed = client.get("/api/v1/rollups/", {"delivery_plan": plan.slug, "page_size": 1000}).json()["results"]
     assert len(listed) == len(joined(IndicatorRollup, delivery_plan=plan.slug)) > 0
@@ -162,3 +168,9 @@ def test_on_postgresql_a_page_is_read_one_indicator_at_a_time(rows):
             APIClient().get(f"/api/v1/{resource}/", {"ambition": 1, "page_size": 5})
         branch_reads = [q["sql"] for q in queries if "UNION ALL" in q["sql"]]
         assert len(branch_reads) == 1 and branch_reads[0].count("LIMIT 6") == 2, resource  # two indicators, a page and one
+
+
+def test_the_indicator_page_says_what_a_kpq_code_looks_like_and_keeps_what_was_typed(client):
+    page = unescape(client.get("/indicators/", {"kpq": "A2KPQ4"}).content.decode())
+    assert "Enter a KPQ code such as A2-KPQ4 (ambition 2, question 4)." in page
+    assert 'name="kpq" type="text" aria-describedby="id_kpq-hint" value="A2KPQ4"' in page
