@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from ambitions.models import Ambition
+from kentforum.forms import error_list
 from performance.catalogue import selectors
 from performance.models import Indicator
 
@@ -15,5 +16,5 @@ def indicator_list(request):
     filterset, indicators = selectors.indicators_filtered(request.GET)
     return render(request, "performance/indicator_list.html", {
         "filterset": filterset, "indicators": indicators, "ambitions": Ambition.objects.all(),
-        "frequencies": Indicator.Frequency.choices,
+        "frequencies": Indicator.Frequency.choices, "errors": error_list(filterset.form),
     })

@@ -171,6 +171,12 @@ def test_on_postgresql_a_page_is_read_one_indicator_at_a_time(rows):
 
 
 def test_the_indicator_page_says_what_a_kpq_code_looks_like_and_keeps_what_was_typed(client):
+    message = "Enter a KPQ code such as A2-KPQ4 (ambition 2, question 4)."
     page = unescape(client.get("/indicators/", {"kpq": "A2KPQ4"}).content.decode())
-    assert "Enter a KPQ code such as A2-KPQ4 (ambition 2, question 4)." in page
-    assert 'name="kpq" type="text" aria-describedby="id_kpq-hint" value="A2KPQ4"' in page
+    assert f'<a href="#id_kpq">{message}</a>' in page  # the error summary links to the field
+    assert f'<p id="id_kpq-error" class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {message}</p>' in page
+    assert 'name="kpq" type="text" aria-describedby="id_kpq-hint id_kpq-error" value="A2KPQ4"' in page
+    assert "The list is not filtered until the problem above is put right." in page
+    # a good code: no error at all
+    good = client.get("/indicators/", {"kpq": "a2-kpq4"}).content.decode()
+    assert "govuk-error-summary" not in good and "id_kpq-error" not in good
