@@ -138,6 +138,9 @@ STEPS = [
     FROM areas a JOIN kf_sp sp ON sp.indicator_id = a.indicator_id AND sp.period_id = a.period_id
     LEFT JOIN performance_breakdowncategory cat ON cat.id = a.bkey
     LEFT JOIN performance_breakdowndimension dim ON dim.id = cat.dimension_id
+    -- in slice order: the rows are read in this order by the joins that follow (each one's
+    -- probe side), so a full rebuild writes a slice's rows together without sorting them again
+    ORDER BY a.indicator_id, a.period_id, a.locality_id, breakdown_key
     """,
 ]
 # each row with its figure, target and status, and direction of travel against the previous
@@ -224,8 +227,9 @@ WHERE r.indicator_id = s.indicator_id AND r.period_id = s.period_id
 
 # A full rebuild writes the rows straight into a fresh table (rollups.rebuild). A row keeps the
 # id it has in the summary (as under the upsert: links and API clients keep finding it); a new
-# row takes the next of the fresh table's sequence. Rows go in slice order, so that a slice's
-# rows lie together on disk.
+# row takes the next of the fresh table's sequence. Rows go in the order kf_areas holds them
+# (slice order: hash joins keep their probe side's order), so that a slice's rows lie together
+# on disk; that order is their layout, not their meaning, so no ORDER BY sorts the wide rows.
 INSERT_ROWS_SQL = """
 INSERT INTO {{table}} (id, indicator_id, locality_id, period_id, breakdown_key, {columns}, computed_at)
 SELECT coalesce(o.id, nextval(%(sequence)s)), r.indicator_id, r.locality_id, r.period_id, r.breakdown_key,
@@ -233,7 +237,6 @@ SELECT coalesce(o.id, nextval(%(sequence)s)), r.indicator_id, r.locality_id, r.p
 FROM ({rows}) r
 LEFT JOIN {{summary}} o ON o.indicator_id = r.indicator_id AND o.locality_id = r.locality_id
     AND o.period_id = r.period_id AND o.breakdown_key = r.breakdown_key
-ORDER BY r.indicator_id, r.period_id, r.locality_id, r.breakdown_key
 """.format(columns=", ".join(UPDATE_COLUMNS), rows_columns=", ".join(f"r.{c}" for c in UPDATE_COLUMNS), rows=ROWS_SQL)
 
 TEMPORARY = ["kf_sp", "kf_src", "kf_fig", "kf_areas", "kf_rows"]

@@ -104,35 +104,44 @@ def _build(slices: list[list[int]], seconds: dict[str, float]) -> int:
     with transaction.atomic():
         rows = postgres.insert_all(slices, timezone.now(), NEW_TABLE, seconds=seconds)
     seconds["compute and insert"] = time.perf_counter() - started
+    finish(NEW_TABLE, PREFIX, seconds)
+    return rows
+
+
+def finish(table: str, prefix: str, seconds: dict[str, float]) -> None:
+    """Give ``table`` (a copy of the summary's columns, filled) the summary's keys, indexes and
+    constraints, each built in one pass over its rows (a foreign key is validated by one query,
+    not a trigger a row), under names beginning ``prefix``, and analyse it; notes the seconds of
+    each half in ``seconds``. The rebuild's last steps; the benchmark times them alone on a
+    plain copy of the summary, as the floor of producing the finished table at all."""
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         keys, others, indexes = _definitions(cursor)
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for name, definition in keys:
-            cursor.execute(f"ALTER TABLE {NEW_TABLE} ADD CONSTRAINT {_quoted(PREFIX + name)} {definition}")
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {_quoted(prefix + name)} {definition}")
         for name, definition in indexes:
-            cursor.execute(_new_index(name, definition))
+            cursor.execute(_new_index(name, definition, table, prefix))
         for name, definition in others:  # foreign keys and checks: names are per table, so the old ones
-            cursor.execute(f'ALTER TABLE {NEW_TABLE} ADD CONSTRAINT "{name}" {definition}')
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
     seconds["keys, indexes and constraints"] = time.perf_counter() - started
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {NEW_TABLE}")
+        cursor.execute(f"ANALYZE {table}")
     seconds["analyse"] = time.perf_counter() - started
-    return rows
 
 
 def _quoted(name: str) -> str:
     return '"' + name[:63] + '"'
 
 
-def _new_index(name: str, definition: str) -> str:
-    """The old index's definition for the new table, under the new table's name for it."""
+def _new_index(name: str, definition: str, table: str = NEW_TABLE, prefix: str = PREFIX) -> str:
+    """The old index's definition for ``table``, under the name it has there until a swap."""
     head, _, tail = definition.partition(f" ON public.{TABLE} ")
     if not tail:
         head, _, tail = definition.partition(f" ON {TABLE} ")
     unique = "UNIQUE " if head.startswith("CREATE UNIQUE") else ""
-    return f"CREATE {unique}INDEX {_quoted(PREFIX + name)} ON {NEW_TABLE} {tail}"
+    return f"CREATE {unique}INDEX {_quoted(prefix + name)} ON {table} {tail}"
 
 
 def _swap() -> int:
