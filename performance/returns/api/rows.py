@@ -38,13 +38,26 @@ def indicator_return_rows(queryset):
     return queryset.values(*MODEL_FIELDS, **RETURN_FIELDS)
 
 
+class DateTimeTexts(dict):
+    """Times as ``_datetime`` writes them, each written once: the returns of one bulk write
+    share their times (updated, submitted), and 15,000 conversions cost more than 5,000 rows."""
+
+    def __init__(self, zone):
+        super().__init__()
+        self.zone = zone
+
+    def __missing__(self, value):
+        text = self[value] = _datetime(value, self.zone)
+        return text
+
+
 def indicator_return_items(rows) -> list[dict]:
     """A page of rows as IndicatorReturnSerializer writes them."""
-    zone = timezone.get_current_timezone()
-    return [indicator_return_row(row, zone) for row in rows]
+    texts = DateTimeTexts(timezone.get_current_timezone())
+    return [indicator_return_row(row, texts) for row in rows]
 
 
-def indicator_return_row(row: dict, zone) -> dict:
+def indicator_return_row(row: dict, texts: DateTimeTexts) -> dict:
     """One row as IndicatorReturnSerializer writes it (figures as Decimals, which the renderer
     writes as JSON numbers: REST_FRAMEWORK["COERCE_DECIMAL_TO_STRING"] is off)."""
     category = row["category_code"]
@@ -68,7 +81,7 @@ def indicator_return_row(row: dict, zone) -> dict:
         "state": row["state"],
         "return_reason": row["return_reason"],
         "version": row["version"],
-        "submitted_at": _datetime(row["submitted_at"], zone),
-        "decided_at": _datetime(row["decided_at"], zone),
-        "updated_at": _datetime(row["updated_at"], zone),
+        "submitted_at": texts[row["submitted_at"]],
+        "decided_at": texts[row["decided_at"]],
+        "updated_at": texts[row["updated_at"]],
     }

@@ -24,7 +24,7 @@ from kentforum.api.pagination import SyncCursorPagination
 from kentforum.errors import error_dict
 from performance.models import IndicatorReturn, MilestoneReturn, WorkflowState
 from performance.returns import bulk_entry, by_code, validation, workflow
-from performance.returns.api import rows, serializers
+from performance.returns.api import bulk_items, rows, serializers
 from performance.returns.exports import EXPORT_COLUMNS, export_rows
 from performance.returns.filtersets import IndicatorReturnFilterSet, MilestoneReturnFilterSet
 
@@ -83,6 +83,16 @@ def indicator_entry(item: dict) -> dict:
 
 
 BULK_MAX_ITEMS = 5000  # items of one bulk write
+
+
+def saved_returns(queryset, ids: list[int]):
+    """``queryset.filter(pk__in=ids)``, the ids written into the SQL as the integers they are:
+    the database reads the same list (and plans the query as it did), but Django no longer
+    resolves and binds 5,000 parameters one by one (about 50 ms of a 5,000-item write)."""
+    if not ids:
+        return queryset.none()
+    listed = ", ".join(str(int(pk)) for pk in ids)
+    return queryset.extra(where=[f"{IndicatorReturn._meta.db_table}.id IN ({listed})"])
 
 
 class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, BaseReadViewSet):
@@ -192,14 +202,19 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
                 status=status.HTTP_400_BAD_REQUEST,
             )
         items, errors = [], []
-        # One serializer checks every item (as a ListSerializer's child does): building one per
-        # item copied its fields 5,000 times.
+        # A plainly valid item is read as the serializer would read it (bulk_items.py); any other
+        # is checked by one serializer for every item (as a ListSerializer's child is), whose
+        # messages are the only ones.
         payload = serializers.IndicatorReturnWriteSerializer()
         for index, raw in enumerate(request.data):
-            try:
-                items.append(indicator_entry(payload.run_validation(raw if isinstance(raw, dict) else {})))
-            except exceptions.ValidationError as invalid:
-                errors.append({"index": index, "errors": invalid.detail})
+            validated = bulk_items.plain_item(raw)
+            if validated is None:
+                try:
+                    validated = payload.run_validation(raw if isinstance(raw, dict) else {})
+                except exceptions.ValidationError as invalid:
+                    errors.append({"index": index, "errors": invalid.detail})
+                    continue
+            items.append(indicator_entry(validated))
         if errors:
             return Response({"detail": "Nothing was saved.", "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         try:
@@ -210,7 +225,7 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
                 status=status.HTTP_400_BAD_REQUEST,
             )
         # After the commit: the saved returns as the serializer writes them (rows.py), read as plain rows.
-        written = self.get_queryset().filter(pk__in=saved)
+        written = saved_returns(self.get_queryset(), saved)
         return Response(rows.indicator_return_items(rows.indicator_return_rows(written)), status=status.HTTP_201_CREATED)
 
     def throttle_cost(self, request) -> int:
