@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from kentforum.api.base import BaseReadViewSet, PublicReadOnly, actor
 from kentforum.api.filters import KnownParameters
+from kentforum.api.gc_pause import gc_paused
 from kentforum.api.pagination import SyncCursorPagination
 from kentforum.errors import error_dict
 from performance.models import IndicatorReturn, MilestoneReturn, WorkflowState
@@ -124,6 +125,15 @@ class IndicatorReturnViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, B
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(rows.indicator_return_rows(queryset))
         return self.get_paginated_response(rows.indicator_return_items(page))
+
+    def dispatch(self, request, *args, **kwargs):
+        # The bulk write, from parsing its body to its answer, runs with Python's cyclic garbage
+        # collector paused (kentforum/api/gc_pause.py: its full passes cost about 0.2 s of a
+        # 5,000-item write and find nothing); every other request runs as usual.
+        if self.action_map.get(request.method.lower()) == "bulk":
+            with gc_paused():
+                return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     def _enter(self, item: dict):
         return call_return_service(
